@@ -1,0 +1,1 @@
+"""The application: fetching, parsing, extraction, the pipeline, the daemon and the CLI."""

@@ -1,0 +1,245 @@
+"""From parsed blocks to a clean article: title once, body in order, captions apart, credits as data.
+
+Language- and site-specific knowledge comes from ``config/rules`` (``CleaningRules``); this
+module only applies it. Every dropped block is kept with its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from config import CleaningRules
+from dedupe import Lexicon, Signer, classify, find_repeats, normalize
+from dedupe.shingles import jaccard, shingles
+from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
+
+MAX_TITLE_WORDS = 30
+MAX_CAPTION_WORDS = 70
+_PHOTO_CREDIT = re.compile(
+    r"\s*[\(\[]?\s*((?:(?:AP|AFP|Reuters|EPA|Getty Images|ANTARA|Antara)\s*(?:FOTO|Foto|Photo|PHOTO)?"
+    r"(?:\s*/\s*[^()\[\]]{1,80})?)|(?:(?:Photo|Foto|Image|Credit)\s*:\s*[^()\[\]]{1,80}))\s*[\)\]]?\s*$"
+)
+
+
+@dataclass(frozen=True)
+class CleanBlock:
+    """A kept block: ``index`` is its position in the parsed document."""
+
+    index: int
+    kind: BlockKind
+    text: str
+    photo_credit: str | None = None
+
+
+@dataclass(frozen=True)
+class RemovedBlock:
+    index: int
+    text: str
+    reason: str
+    detail: str | None = None
+    similarity: float | None = None
+
+
+@dataclass
+class CleanArticle:
+    document: ParsedDocument
+    title: str | None
+    blocks: list[CleanBlock]
+    removed: list[RemovedBlock]
+    credit: str | None
+    agencies: list[str]
+    subtitle: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def body(self) -> list[str]:
+        return [b.text for b in self.blocks if b.kind is BlockKind.BODY]
+
+    @property
+    def captions(self) -> list[str]:
+        return [b.text for b in self.blocks if b.kind is BlockKind.CAPTION]
+
+
+class Cleaner:
+    """Applies one rule set. Build once (patterns compile here), use for every article."""
+
+    def __init__(self, rules: CleaningRules, signer: Signer, near_threshold: float = 0.8) -> None:
+        self.rules = rules
+        self.signer = signer
+        self.near_threshold = near_threshold
+        self.lexicon = Lexicon.build(rules.chrome_lines, rules.dangling_labels, rules.promo_prefixes)
+        self._credit_patterns = [re.compile(p, re.IGNORECASE) for p in rules.credit_patterns]
+        self._dateline_patterns = [re.compile(p) for p in rules.dateline_patterns]
+        months = "|".join(sorted((re.escape(m) for m in rules.month_names), key=len, reverse=True))
+        # "18 Oktober 2024." / "Dec. 22, 2024" / "22 Desember 2024" at the end of a caption.
+        self._closing_date = re.compile(
+            rf"(?:\b\d{{1,2}}\s+(?:{months})\.?,?\s+\d{{4}}|\b(?:{months})\.?\s+\d{{1,2}},?\s+\d{{4}})"
+            r"\s*[.)\]]?\s*(?:\([^()]{1,80}\))?\s*$",
+            re.IGNORECASE,
+        )
+        positions = "|".join(
+            sorted((re.escape(w) for w in rules.caption_position_words), key=len, reverse=True)
+        )
+        self._position_word = re.compile(rf"(?:,\s*(?:{positions})\s*,|\((?:{positions})\))", re.IGNORECASE)
+        self._caption_prefixes = tuple(p.casefold() for p in rules.caption_prefixes)
+
+    @cached_property
+    def _agency_pattern(self) -> re.Pattern[str]:
+        names = sorted(self.rules.agency_aliases, key=len, reverse=True)
+        return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
+
+    # --- single-block recognisers ---------------------------------------------------------
+
+    def agencies_in(self, text: str) -> list[str]:
+        found: list[str] = []
+        for match in self._agency_pattern.finditer(text):
+            canonical = self.rules.agency_aliases[match.group(1)]
+            if canonical not in found:
+                found.append(canonical)
+        return found
+
+    def is_credit_line(self, text: str) -> bool:
+        stripped = text.strip()
+        return len(stripped) < 300 and any(p.match(stripped) for p in self._credit_patterns)
+
+    def caption_score(self, text: str) -> int:
+        """How strongly a plain-text block looks like a photo caption (0 = not at all)."""
+        if len(text.split()) > MAX_CAPTION_WORDS:
+            return 0
+        score = 0
+        if text.strip().casefold().startswith(self._caption_prefixes):
+            score += 2
+        if self._position_word.search(text):
+            score += 1
+        if self._closing_date.search(text):
+            score += 1
+        if _PHOTO_CREDIT.search(text) and "/" in text[-60:]:
+            score += 1
+        return score
+
+    def split_photo_credit(self, text: str) -> tuple[str, str | None]:
+        match = _PHOTO_CREDIT.search(text)
+        if match and match.start() > 0 and ("/" in match.group(1) or ":" in match.group(1)):
+            return text[: match.start()].rstrip(" ,;–-"), match.group(1).strip()
+        return text, None
+
+    def _strip_dateline(self, text: str) -> tuple[str, str | None]:
+        for pattern in self._dateline_patterns:
+            match = pattern.match(text)
+            if match:
+                agency = match.group("agency")
+                return text[match.end():], agency
+        return text, None
+
+    # --- the whole article ----------------------------------------------------------------
+
+    def clean(self, document: ParsedDocument) -> CleanArticle:
+        removed: list[RemovedBlock] = []
+        candidates: list[tuple[int, ParsedBlock]] = []
+        credit: str | None = document.credit
+        agencies: list[str] = list(document.agencies)
+        title = document.title
+        title_index: int | None = None
+
+        for index, block in enumerate(document.blocks):
+            text = " ".join(block.text.split())
+            if not text:
+                continue
+            verdict = classify(text, self.lexicon)
+            if verdict is not None:
+                removed.append(RemovedBlock(index, text, verdict.reason, f"matched {verdict.matched!r}"))
+                continue
+            if block.kind in (BlockKind.BODY, BlockKind.UNKNOWN) and self.is_credit_line(text):
+                if credit is None:
+                    credit = text
+                else:
+                    removed.append(RemovedBlock(index, text, "credit_line", "second credit line"))
+                for agency in self.agencies_in(text):
+                    if agency not in agencies:
+                        agencies.append(agency)
+                continue
+            if title is None and block.kind in (BlockKind.UNKNOWN, BlockKind.TITLE) and _looks_like_title(text):
+                title = text
+                title_index = index
+                continue
+            candidates.append((index, ParsedBlock(block.kind, text, block.origin, block.photo_credit)))
+
+        # Headline repeated in the body (exactly or nearly).
+        kept: list[tuple[int, ParsedBlock]] = []
+        title_shingles = shingles(title) if title else set()
+        for index, block in candidates:
+            if title and block.kind is not BlockKind.CAPTION and len(block.text.split()) <= MAX_TITLE_WORDS:
+                similarity = 1.0 if normalize(block.text) == normalize(title) else jaccard(
+                    shingles(block.text), title_shingles
+                )
+                if similarity >= self.near_threshold:
+                    detail = "same as the title" if title_index is None else f"same as the title (block {title_index})"
+                    removed.append(RemovedBlock(index, block.text, "repeated_title", detail, similarity))
+                    continue
+            kept.append((index, block))
+
+        # Classify unknown blocks (plain text) as caption or body by their cues.
+        texts = [b.text for _, b in kept]
+        repeats = find_repeats(texts, self.signer, self.near_threshold)
+        repeated_indices = {r.first_index for r in repeats if r is not None}
+        classified: list[tuple[int, ParsedBlock]] = []
+        for position, (index, block) in enumerate(kept):
+            kind = block.kind
+            if kind is BlockKind.UNKNOWN:
+                score = self.caption_score(block.text)
+                if position in repeated_indices and len(block.text.split()) <= MAX_CAPTION_WORDS:
+                    score += 1
+                kind = BlockKind.CAPTION if score >= 2 else BlockKind.BODY
+            classified.append((index, ParsedBlock(kind, block.text, block.origin, block.photo_credit)))
+
+        blocks: list[CleanBlock] = []
+        first_dateline_done = False
+        for position, ((index, block), repeat) in enumerate(zip(classified, repeats, strict=True)):
+            if repeat is not None:
+                first_index, first_block = classified[repeat.first_index]
+                reason = "repeated_caption" if block.kind is BlockKind.CAPTION else "repeated_block"
+                removed.append(
+                    RemovedBlock(
+                        index,
+                        block.text,
+                        reason,
+                        f"{repeat.tier} repeat of block {first_index}",
+                        repeat.similarity,
+                    )
+                )
+                continue
+            text = block.text
+            photo_credit = block.photo_credit
+            if block.kind is BlockKind.CAPTION and photo_credit is None:
+                text, photo_credit = self.split_photo_credit(text)
+            if block.kind is BlockKind.BODY and not first_dateline_done:
+                first_dateline_done = True
+                stripped, agency = self._strip_dateline(text)
+                if agency:
+                    for name in self.agencies_in(f"({agency})") or [agency]:
+                        if name not in agencies:
+                            agencies.append(name)
+                    credit = credit or f"({agency})"
+                    text = stripped
+            if block.kind in (BlockKind.BODY, BlockKind.CAPTION):
+                blocks.append(CleanBlock(index, block.kind, text, photo_credit))
+            elif block.kind is BlockKind.SUBTITLE:
+                blocks.append(CleanBlock(index, BlockKind.BODY, text))
+            else:
+                removed.append(RemovedBlock(index, text, f"{block.kind.value}_block", "kept as metadata"))
+        removed.sort(key=lambda r: r.index)
+        return CleanArticle(
+            document=document,
+            title=title,
+            blocks=blocks,
+            removed=removed,
+            credit=credit,
+            agencies=agencies,
+        )
+
+
+def _looks_like_title(text: str) -> bool:
+    words = text.split()
+    return 1 <= len(words) <= MAX_TITLE_WORDS and not text.rstrip().endswith((".", ":", ";", ","))

@@ -1,0 +1,7 @@
+"""CLI commands, one module per command group. Add a module here to add a command."""
+
+from types import ModuleType
+
+from ingest.commands import articles, db, export, feeds, ingest_files
+
+COMMAND_MODULES: tuple[ModuleType, ...] = (db, ingest_files, articles, export, feeds)

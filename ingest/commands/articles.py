@@ -1,0 +1,75 @@
+"""``newsdedup articles list|show``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ingest.app import App
+from ingest.commands._common import add_command, print_json, print_json_line
+from ingest.views import article_json
+from store import repository as repo
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(subparsers, "articles", "List and show stored articles.", "newsdedup articles list --json")
+    actions = parser.add_subparsers(dest="articles_action", metavar="ACTION", required=True)
+    listing = add_command(actions, "list", "List articles, oldest first.", "newsdedup articles list --source voa-id")
+    listing.add_argument("--source", help="only this source's articles")
+    listing.add_argument("--limit", type=int, help="at most this many")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.set_defaults(handler=run_list)
+    show = add_command(actions, "show", "Show one article: body, captions, credit, removals, duplicate links.",
+                       "newsdedup articles show 12 --json")
+    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("--json", action="store_true", help="print the article as one JSON object")
+    show.set_defaults(handler=run_show)
+
+
+def run_list(app: App, args: argparse.Namespace) -> int:
+    app.require_head()
+    with app.sessions() as session:
+        rows = repo.list_articles(session, args.source, limit=args.limit)
+        for article, source in rows:
+            if args.json:
+                print_json_line({
+                    "id": article.id,
+                    "canonical_id": article.canonical_id or article.id,
+                    "source": source,
+                    "title": article.title,
+                    "url": article.url,
+                    "published_at": article.published_at.isoformat() if article.published_at else None,
+                    "version": article.version,
+                })
+            else:
+                print(f"{article.id:>6}  {source:<16.16}  {article.title or '(untitled)'}")
+    return 0
+
+
+def run_show(app: App, args: argparse.Namespace) -> int:
+    app.require_head()
+    with app.sessions() as session:
+        article = repo.get_article(session, args.id)
+        data = article_json(session, article)
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"# {data['title'] or '(untitled)'}")
+    print(f"id {data['id']}  canonical {data['canonical_id']}  source {data['source']}  version {data['version']}")
+    if data["url"]:
+        print(data["url"])
+    if data["published_at"]:
+        print(f"published {data['published_at']}")
+    if data["credit"]:
+        print(f"credit: {data['credit']}  agencies: {', '.join(data['agencies'])}")
+    print()
+    for paragraph in data["paragraphs"]:
+        marker = "[caption] " if paragraph["kind"] == "caption" else ""
+        link = paragraph["duplicate_of"]
+        suffix = f"  (duplicate of article {link['article_id']} #{link['position']})" if link else ""
+        print(f"{marker}{paragraph['text']}{suffix}\n")
+    if data["removed"]:
+        print("removed:")
+        for removal in data["removed"]:
+            print(f"  - [{removal['reason']}] {removal['text'][:100]}")
+    return 0

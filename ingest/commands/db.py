@@ -1,0 +1,34 @@
+"""``newsdedup db upgrade|check``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ingest import migrations
+from ingest.app import App
+from ingest.commands._common import add_command
+
+
+def register(subparsers: Any) -> None:
+    parser = add_command(subparsers, "db", "Database schema: upgrade to the latest migration, or check it.",
+                         "newsdedup db upgrade")
+    actions = parser.add_subparsers(dest="db_action", metavar="ACTION", required=True)
+    upgrade = add_command(actions, "upgrade", "Apply every pending migration (alembic upgrade head).",
+                          "newsdedup --database-url postgresql+psycopg://localhost/news db upgrade")
+    upgrade.set_defaults(handler=run_upgrade)
+    check = add_command(actions, "check", "Check that the database is reachable and at the latest migration.",
+                        "newsdedup db check")
+    check.set_defaults(handler=run_check)
+
+
+def run_upgrade(app: App, args: argparse.Namespace) -> int:
+    migrations.upgrade(app.engine)
+    print(f"database at {migrations.head_revision(app.engine)} (head)")
+    return 0
+
+
+def run_check(app: App, args: argparse.Namespace) -> int:
+    app.require_head()
+    print(f"ok: database at {migrations.head_revision(app.engine)} (head)")
+    return 0

@@ -1,0 +1,158 @@
+"""Feeds (RSS 0.9x/1.0/2.0, Atom, JSON Feed) to one document per entry, with feedparser."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from ingest.documents import BlockKind, ParsedBlock, ParsedDocument, ParsedFeed
+from ingest.errors import ParseError
+from ingest.formats.fragments import fragment_blocks
+from ingest.urls import canonical_article_url
+
+
+def _to_datetime(value: time.struct_time | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def entry_key_for(entry: Mapping[str, Any], blocks_text: str) -> str:
+    """guid/id, else the canonical link, else a hash of the content."""
+    guid = (entry.get("id") or "").strip()
+    if guid:
+        return "id:" + guid[:480]
+    link = (entry.get("link") or "").strip()
+    if link:
+        return "url:" + canonical_article_url(link)[:480]
+    digest = hashlib.sha256((entry.get("title", "") + "\n" + blocks_text).encode("utf-8")).hexdigest()
+    return "hash:" + digest
+
+
+def _entry_document(entry: Mapping[str, Any]) -> ParsedDocument:
+    contents: list[Mapping[str, Any]] = list(entry.get("content") or [])
+    html_parts = [c for c in contents if "html" in (c.get("type") or "")]
+    plain_parts = [c for c in contents if "html" not in (c.get("type") or "")]
+    has_media = bool(entry.get("media_content") or entry.get("media_thumbnail"))
+    blocks: list[ParsedBlock] = []
+    if html_parts:
+        best = max(html_parts, key=lambda c: len(c.get("value") or ""))
+        blocks.extend(fragment_blocks(best.get("value") or "", origin="content"))
+    elif plain_parts and not has_media:
+        blocks.extend(fragment_blocks(plain_parts[0].get("value") or "", origin="content"))
+    if not any(b.kind is BlockKind.BODY for b in blocks):
+        summary = entry.get("summary") or ""
+        blocks = fragment_blocks(summary, origin="summary") + [b for b in blocks if b.kind is not BlockKind.BODY]
+    # feedparser files media:description under ``content`` as text/plain.
+    credit = entry.get("credit")
+    if has_media:
+        for part in plain_parts:
+            text = " ".join((part.get("value") or "").split())
+            if text:
+                blocks.append(ParsedBlock(BlockKind.CAPTION, text, origin="media:description", photo_credit=credit))
+    title = " ".join((entry.get("title") or "").split()) or None
+    link = entry.get("link")
+    authors = [a.get("name", "") for a in entry.get("authors") or [] if a.get("name")]
+    document = ParsedDocument(
+        blocks=blocks,
+        entry_key=entry_key_for(entry, "\n".join(b.text for b in blocks)),
+        title=title,
+        url=canonical_article_url(link) if link else None,
+        published_at=_to_datetime(entry.get("published_parsed") or entry.get("updated_parsed")),
+        updated_at=_to_datetime(entry.get("updated_parsed")),
+        byline=entry.get("author"),
+        authors=list(dict.fromkeys(authors)),
+        language=(entry.get("title_detail") or {}).get("language"),
+    )
+    return document
+
+
+def _looks_like_html_page(body: bytes) -> bool:
+    head = body[:2048].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]
+
+
+def _json_feed(body: bytes, location: str) -> ParsedFeed:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(location, f"invalid JSON Feed: {exc}") from exc
+    if not isinstance(data, dict) or "items" not in data:
+        raise ParseError(location, "JSON document is not a JSON Feed (no items)")
+    documents: list[ParsedDocument] = []
+    for item in data.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        html = item.get("content_html") or ""
+        blocks = fragment_blocks(html) if html else fragment_blocks(item.get("content_text") or item.get("summary") or "")
+        entry = {"id": str(item.get("id") or ""), "link": item.get("url") or "", "title": item.get("title") or ""}
+        published = None
+        if item.get("date_published"):
+            try:
+                published = datetime.fromisoformat(str(item["date_published"]).replace("Z", "+00:00"))
+            except ValueError:
+                published = None
+        documents.append(
+            ParsedDocument(
+                blocks=blocks,
+                entry_key=entry_key_for(entry, "\n".join(b.text for b in blocks)),
+                title=entry["title"] or None,
+                url=canonical_article_url(entry["link"]) if entry["link"] else None,
+                published_at=published.astimezone(UTC) if published and published.tzinfo else published,
+            )
+        )
+    return ParsedFeed(title=data.get("title"), documents=documents)
+
+
+def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    if body.lstrip()[:1] == b"{":
+        return _json_feed(body, location)
+    if _looks_like_html_page(body):
+        raise ParseError(location, "got an HTML page, not a feed")
+    parsed = feedparser.parse(body, response_headers=dict(headers or {}))
+    warnings: list[str] = []
+    if parsed.get("bozo"):
+        detail = str(parsed.get("bozo_exception") or "malformed feed")
+        if not parsed.entries:
+            raise ParseError(location, f"not a readable feed: {detail}")
+        warnings.append(f"{location}: malformed feed, entries recovered: {detail}")
+    if not parsed.entries and not parsed.get("version"):
+        raise ParseError(location, "not a feed: no RSS, Atom or JSON Feed root element")
+    documents: list[ParsedDocument] = []
+    entry_errors: list[str] = []
+    seen_keys: dict[str, int] = {}
+    for index, entry in enumerate(parsed.entries):
+        try:
+            document = _entry_document(entry)
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not lose the others
+            entry_errors.append(f"{location} entry #{index + 1}: {type(exc).__name__}: {exc}")
+            continue
+        # Feeds that repeat a GUID for different items: disambiguate by content.
+        if document.entry_key in seen_keys:
+            seen_keys[document.entry_key] += 1
+            digest = hashlib.sha256("\n".join(b.text for b in document.blocks).encode()).hexdigest()[:16]
+            document.entry_key = f"{document.entry_key}#{digest}"
+        else:
+            seen_keys[document.entry_key] = 1
+        documents.append(document)
+    ttl: int | None = None
+    raw_ttl = parsed.feed.get("ttl")
+    if raw_ttl and str(raw_ttl).strip().isdigit():
+        ttl = int(str(raw_ttl).strip()) * 60
+    return ParsedFeed(
+        title=parsed.feed.get("title"),
+        documents=documents,
+        warnings=warnings,
+        ttl_seconds=ttl,
+        entry_errors=entry_errors,
+    )

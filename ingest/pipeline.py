@@ -1,0 +1,265 @@
+"""The pipeline: bytes in -> raw document stored -> blocks -> clean + dedupe -> canonical article.
+
+Each article is written in one transaction of its own; a failure rolls back that article only
+and leaves a fetch row with the error. Network I/O never happens here: callers pass bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dedupe import Signer, norm_hash
+from ingest.cleaning import CleanArticle, Cleaner
+from ingest.documents import BlockKind, ParsedDocument
+from ingest.errors import NewsdedupError, ParseError
+from ingest.formats import decode_text, detect_format, parse_feed, parse_html, parse_text
+from store import NewArticle, NewParagraph, NewRemoval
+from store import repository as repo
+from store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+CONTENT_HASH_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One document to ingest: the exact bytes and where they came from."""
+
+    body: bytes
+    source: str
+    location: str  # file path or URL, for messages
+    url: str | None = None  # the article's or feed's URL
+    entry_key: str | None = None  # for single documents; feeds carry their own keys
+    format: str = "auto"
+    media_type: str | None = None
+    headers: Mapping[str, str] | None = None
+    feed_id: int | None = None
+    http_status: int | None = None
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ArticleOutcome:
+    article_id: int | None
+    status: str  # created | updated | unchanged | deleted (tombstoned, not resurrected) | error
+    title: str | None = None
+    entry_key: str = ""
+    removed: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestResult:
+    location: str
+    format: str = ""
+    fetch_id: int | None = None
+    raw_document_id: int | None = None
+    articles: list[ArticleOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def created(self) -> int:
+        return sum(1 for a in self.articles if a.status == "created")
+
+    @property
+    def updated(self) -> int:
+        return sum(1 for a in self.articles if a.status == "updated")
+
+
+def content_hash(body: bytes) -> str:
+    return CONTENT_HASH_VERSION + hashlib.sha256(body).hexdigest()
+
+
+def article_content_hash(article: CleanArticle) -> str:
+    """Changes when anything a consumer sees changes; unchanged input gives the same value."""
+    digest = hashlib.sha256()
+    for part in (article.title or "", article.credit or "", ",".join(article.agencies)):
+        digest.update(part.encode("utf-8") + b"\x00")
+    for block in article.blocks:
+        digest.update(f"{block.kind.value}\x01{block.text}\x01{block.photo_credit or ''}\x00".encode())
+    for removed in article.removed:
+        digest.update(f"r\x01{removed.reason}\x01{removed.text}\x00".encode())
+    return CONTENT_HASH_VERSION + digest.hexdigest()
+
+
+class Pipeline:
+    def __init__(self, sessions: sessionmaker[Session], cleaner: Cleaner, signer: Signer) -> None:
+        self.sessions = sessions
+        self.cleaner = cleaner
+        self.signer = signer
+
+    # --- parsing --------------------------------------------------------------------------
+
+    def parse(self, item: Input, fmt: str) -> tuple[list[ParsedDocument], list[str]]:
+        if fmt == "feed":
+            feed = parse_feed(item.body, item.location, item.headers)
+            if not feed.documents and not feed.entry_errors:
+                return [], [*feed.warnings, f"{item.location}: feed has no entries"]
+            return feed.documents, feed.warnings + feed.entry_errors
+        declared = _charset(item.media_type)
+        text = decode_text(item.body, item.location, declared)
+        key = item.entry_key or (("url:" + item.url) if item.url else "hash:" + content_hash(item.body))
+        if fmt == "html":
+            return [parse_html(text, key, item.url, item.location)], []
+        if fmt == "text":
+            return [parse_text(text, key, item.url)], []
+        raise ParseError(item.location, f"unknown format {fmt!r}: use auto, text, html or feed")
+
+    # --- the whole run for one input ------------------------------------------------------
+
+    def ingest(self, item: Input) -> IngestResult:
+        result = IngestResult(location=item.location)
+        started = item.started_at or utcnow()
+        fmt = item.format if item.format != "auto" else detect_format(item.body, item.location, item.media_type)
+        result.format = fmt
+        # The raw bytes and the fetch row commit first: whatever happens next, the input is kept.
+        with self.sessions.begin() as session:
+            raw = repo.store_raw_document(
+                session,
+                content_hash(item.body),
+                item.body,
+                url=item.url or item.location,
+                media_type=item.media_type,
+                format=fmt,
+                headers=dict(item.headers) if item.headers else None,
+            )
+            result.raw_document_id = raw.id
+            source_id = repo.get_or_create_source(session, item.source).id
+        try:
+            documents, warnings = self.parse(item, fmt)
+        except NewsdedupError as exc:
+            result.error = str(exc)
+            self._record(result, item, started, outcome="error")
+            return result
+        result.warnings.extend(warnings)
+        for document in documents:
+            result.articles.append(self._ingest_document(document, item, source_id, result.raw_document_id))
+        errors = [a.error for a in result.articles if a.error]
+        if errors and len(errors) == len(result.articles):
+            result.error = errors[0]
+        self._record(result, item, started, outcome="error" if result.error else "ok")
+        return result
+
+    def _record(self, result: IngestResult, item: Input, started: datetime, outcome: str) -> None:
+        notes = [*result.warnings, *(a.error for a in result.articles if a.error)]
+        error = result.error
+        if error is None and notes:
+            error = "; ".join(str(n) for n in notes)[:4000]
+        with self.sessions.begin() as session:
+            fetch = repo.record_fetch(
+                session,
+                url=item.url or item.location,
+                outcome=outcome,
+                started_at=started,
+                feed_id=item.feed_id,
+                http_status=item.http_status,
+                size=len(item.body),
+                raw_document_id=result.raw_document_id,
+                error=error,
+                articles_created=result.created,
+                articles_updated=result.updated,
+            )
+            result.fetch_id = fetch.id
+
+    def _ingest_document(
+        self, document: ParsedDocument, item: Input, source_id: int, raw_document_id: int | None
+    ) -> ArticleOutcome:
+        try:
+            clean = self.cleaner.clean(document)
+            if not clean.blocks and not clean.title:
+                raise ParseError(item.location, f"entry {document.entry_key!r} has no text")
+            with self.sessions.begin() as session:
+                return self._save(session, clean, item, source_id, raw_document_id)
+        except NewsdedupError as exc:
+            return ArticleOutcome(None, "error", document.title, document.entry_key, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad article must not stop the others
+            log.exception("ingest of %s entry %s failed", item.location, document.entry_key)
+            message = f"{item.location} entry {document.entry_key!r}: {type(exc).__name__}: {exc}"
+            return ArticleOutcome(None, "error", document.title, document.entry_key, error=message)
+
+    def _save(
+        self,
+        session: Session,
+        clean: CleanArticle,
+        item: Input,
+        source_id: int,
+        raw_document_id: int | None,
+    ) -> ArticleOutcome:
+        document = clean.document
+        digest = article_content_hash(clean)
+        existing = repo.find_article_by_key(session, source_id, document.entry_key)
+        if existing is not None and existing.deleted_at is not None:
+            return ArticleOutcome(existing.id, "deleted", existing.title, document.entry_key)
+        if existing is not None and existing.content_hash == digest:
+            return ArticleOutcome(existing.id, "unchanged", existing.title, document.entry_key)
+        hashes = [norm_hash(b.text) for b in clean.blocks]
+        places = repo.first_places_by_hash(
+            session, hashes, exclude_article_id=existing.id if existing is not None else None
+        )
+        paragraphs: list[NewParagraph] = []
+        for position, (block, block_hash) in enumerate(zip(clean.blocks, hashes, strict=True)):
+            place = places.get(block_hash)
+            signature = self.signer.to_bytes(self.signer.for_text(block.text))
+            paragraphs.append(
+                NewParagraph(
+                    position=position,
+                    kind=block.kind.value,
+                    text=block.text,
+                    norm_hash=block_hash,
+                    signature=signature,
+                    photo_credit=block.photo_credit,
+                    duplicate_of_article_id=place.article_id if place else None,
+                    duplicate_of_position=place.position if place else None,
+                    duplicate_tier="exact" if place else None,
+                    similarity=1.0 if place else None,
+                )
+            )
+        record = NewArticle(
+            source_id=source_id,
+            entry_key=document.entry_key,
+            content_hash=digest,
+            feed_id=item.feed_id,
+            raw_document_id=raw_document_id,
+            url=document.url,
+            title=clean.title,
+            subtitle=clean.subtitle,
+            byline=document.byline,
+            credit=clean.credit,
+            agencies=clean.agencies,
+            language=document.language,
+            published_at=document.published_at,
+            source_updated_at=document.updated_at,
+            paragraphs=paragraphs,
+            removals=[
+                NewRemoval(block_index=r.index, text=r.text, reason=r.reason, detail=r.detail, similarity=r.similarity)
+                for r in clean.removed
+            ],
+        )
+        if existing is None:
+            article = repo.create_article(session, record)
+            status = "created"
+        else:
+            article = repo.update_article(session, existing, record)
+            status = "updated"
+        return ArticleOutcome(article.id, status, clean.title, document.entry_key, removed=len(clean.removed))
+
+
+def _charset(media_type: str | None) -> str | None:
+    if not media_type:
+        return None
+    for part in media_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"').lower()
+    return None
+
+
+__all__ = ["ArticleOutcome", "BlockKind", "IngestResult", "Input", "Pipeline", "content_hash"]
