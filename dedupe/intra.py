@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from datasketch import LeanMinHash
+
 from dedupe.normalize import norm_hash
 from dedupe.shingles import jaccard, shingles
 from dedupe.signatures import Signer, estimated_jaccard
@@ -27,7 +29,7 @@ def find_repeats(
     """
     result: list[Repeat | None] = []
     hashes: dict[str, int] = {}
-    kept: list[tuple[int, set[str], object]] = []
+    kept: list[tuple[int, set[str], LeanMinHash]] = []
     for index, text in enumerate(texts):
         digest = norm_hash(text)
         if digest in hashes:
@@ -37,7 +39,7 @@ def find_repeats(
         signature = signer.for_shingles(shingle_set)
         found: Repeat | None = None
         for other_index, other_shingles, other_signature in kept:
-            estimate = estimated_jaccard(signature, other_signature)  # type: ignore[arg-type]
+            estimate = estimated_jaccard(signature, other_signature)
             if estimate < threshold - 0.15:
                 continue
             exact = jaccard(shingle_set, other_shingles)

@@ -196,9 +196,9 @@ class Cleaner:
 
         blocks: list[CleanBlock] = []
         first_dateline_done = False
-        for position, ((index, block), repeat) in enumerate(zip(classified, repeats, strict=True)):
+        for (index, block), repeat in zip(classified, repeats, strict=True):
             if repeat is not None:
-                first_index, first_block = classified[repeat.first_index]
+                first_index = classified[repeat.first_index][0]
                 reason = "repeated_caption" if block.kind is BlockKind.CAPTION else "repeated_block"
                 removed.append(
                     RemovedBlock(
@@ -211,17 +211,17 @@ class Cleaner:
                 )
                 continue
             text = block.text
-            photo_credit = block.photo_credit
+            photo_credit: str | None = block.photo_credit
             if block.kind is BlockKind.CAPTION and photo_credit is None:
                 text, photo_credit = self.split_photo_credit(text)
             if block.kind is BlockKind.BODY and not first_dateline_done:
                 first_dateline_done = True
-                stripped, agency = self._strip_dateline(text)
-                if agency:
-                    for name in self.agencies_in(f"({agency})") or [agency]:
+                stripped, dateline_agency = self._strip_dateline(text)
+                if dateline_agency:
+                    for name in self.agencies_in(f"({dateline_agency})") or [dateline_agency]:
                         if name not in agencies:
                             agencies.append(name)
-                    credit = credit or f"({agency})"
+                    credit = credit or f"({dateline_agency})"
                     text = stripped
             if block.kind in (BlockKind.BODY, BlockKind.CAPTION):
                 blocks.append(CleanBlock(index, block.kind, text, photo_credit))

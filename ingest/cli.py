@@ -30,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  newsdedup db upgrade\n  newsdedup ingest story.txt --format text --source voa-id",
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: NEWSDEDUP_DATABASE_URL or ./newsdedup.sqlite3)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: NEWSDEDUP_DATABASE_URL or ./newsdedup.sqlite3)"
+    )
     parser.add_argument("--config", help="settings TOML file (default: NEWSDEDUP_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

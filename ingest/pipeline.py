@@ -180,7 +180,7 @@ class Pipeline:
                 return self._save(session, clean, item, source_id, raw_document_id)
         except NewsdedupError as exc:
             return ArticleOutcome(None, "error", document.title, document.entry_key, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - one bad article must not stop the others
+        except Exception as exc:
             log.exception("ingest of %s entry %s failed", item.location, document.entry_key)
             message = f"{item.location} entry {document.entry_key!r}: {type(exc).__name__}: {exc}"
             return ArticleOutcome(None, "error", document.title, document.entry_key, error=message)

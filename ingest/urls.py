@@ -29,6 +29,7 @@ def canonical_article_url(url: str) -> str:
         if not key.lower().startswith(_TRACKING_PREFIXES) and key.lower() not in _TRACKING_NAMES
     ]
     host = (parts.hostname or "").lower()
-    if parts.port and not ((parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)):
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    if parts.port and parts.port != default_port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))

@@ -369,7 +369,7 @@ def changes_since(session: Session, since_seq: int, batch_size: int = 500) -> It
 
 
 def count_rows(session: Session, model: type[object]) -> int:
-    return int(session.scalar(select(func.count()).select_from(model)) or 0)  # type: ignore[arg-type]
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def get_state(session: Session) -> dict[str, str]:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command, print_json, print_json_line
+from ingest.commands._common import add_command, print_json
 from store import repository as repo
 from store.models import Feed
 

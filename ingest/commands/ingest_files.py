@@ -10,7 +10,7 @@ from typing import Any
 from ingest.app import App
 from ingest.commands._common import add_command
 from ingest.errors import InputError
-from ingest.pipeline import Input, IngestResult, Pipeline
+from ingest.pipeline import IngestResult, Input, Pipeline
 
 
 def register(subparsers: Any) -> None:

@@ -94,7 +94,8 @@ def _json_feed(body: bytes, location: str) -> ParsedFeed:
         if not isinstance(item, dict):
             continue
         html = item.get("content_html") or ""
-        blocks = fragment_blocks(html) if html else fragment_blocks(item.get("content_text") or item.get("summary") or "")
+        text = item.get("content_text") or item.get("summary") or ""
+        blocks = fragment_blocks(html) if html else fragment_blocks(text)
         entry = {"id": str(item.get("id") or ""), "link": item.get("url") or "", "title": item.get("title") or ""}
         published = None
         if item.get("date_published"):
@@ -134,7 +135,7 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
     for index, entry in enumerate(parsed.entries):
         try:
             document = _entry_document(entry)
-        except Exception as exc:  # noqa: BLE001 - one bad entry must not lose the others
+        except Exception as exc:
             entry_errors.append(f"{location} entry #{index + 1}: {type(exc).__name__}: {exc}")
             continue
         # Feeds that repeat a GUID for different items: disambiguate by content.

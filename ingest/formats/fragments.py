@@ -14,8 +14,9 @@ _SKIP_TAGS = {"script", "style", "noscript", "iframe", "form", "button", "svg", 
 _BR_SPLIT = re.compile(r"\n\s*\n")
 
 
-def _text_of(element: etree._Element) -> str:
-    return " ".join("".join(element.itertext()).split())
+def element_text(element: etree._Element) -> str:
+    """All text under ``element``, whitespace collapsed."""
+    return " ".join("".join(str(t) for t in element.itertext()).split())
 
 
 def fragment_blocks(html: str, origin: str = "content") -> list[ParsedBlock]:
@@ -41,14 +42,14 @@ def fragment_blocks(html: str, origin: str = "content") -> list[ParsedBlock]:
     def walk(element: etree._Element) -> None:
         tag = element.tag if isinstance(element.tag, str) else ""
         if tag == "figcaption":
-            text = _text_of(element)
+            text = element_text(element)
             if text:
                 blocks.append(ParsedBlock(BlockKind.CAPTION, text, origin="figcaption"))
             return
         if tag in _BLOCK_TAGS and not any(
             isinstance(child.tag, str) and child.tag in _BLOCK_TAGS for child in element.iterdescendants()
         ):
-            text = " ".join("".join(element.itertext()).split())
+            text = element_text(element)
             if text:
                 blocks.append(ParsedBlock(BlockKind.BODY, text, origin=tag))
             return

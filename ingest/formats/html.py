@@ -14,6 +14,7 @@ from lxml import etree
 
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.errors import ParseError
+from ingest.formats.fragments import element_text
 
 
 def _parse_date(value: str | None) -> datetime | None:
@@ -43,17 +44,18 @@ def parse_html(html: str, entry_key: str, url: str | None, location: str) -> Par
     language = None
     canonical = None
     if extracted is not None:
-        title = extracted.title
-        byline = extracted.author
-        published = _parse_date(extracted.date)
-        language = getattr(extracted, "language", None)
-        canonical = extracted.url
-        for line in (extracted.text or "").split("\n"):
+        fields = extracted if isinstance(extracted, dict) else extracted.as_dict()
+        title = fields.get("title")
+        byline = fields.get("author")
+        published = _parse_date(fields.get("date"))
+        language = fields.get("language")
+        canonical = fields.get("url")
+        for line in (fields.get("text") or "").split("\n"):
             text = " ".join(line.split())
             if text:
                 blocks.append(ParsedBlock(BlockKind.BODY, text, origin="trafilatura"))
     for caption in tree.iter("figcaption"):
-        text = " ".join("".join(caption.itertext()).split())
+        text = element_text(caption)
         if text:
             blocks.append(ParsedBlock(BlockKind.CAPTION, text, origin="figcaption"))
     return ParsedDocument(
