@@ -149,10 +149,11 @@ class Pipeline:
         return result
 
     def _record(self, result: IngestResult, item: Input, started: datetime, outcome: str) -> None:
-        notes = [*result.warnings, *(a.error for a in result.articles if a.error)]
+        entry_errors = [a.error for a in result.articles if a.error]
         error = result.error
-        if error is None and notes:
-            error = "; ".join(str(n) for n in notes)[:4000]
+        if error is None and entry_errors:
+            error = "; ".join(str(e) for e in entry_errors)[:4000]
+        warning = "; ".join(result.warnings)[:4000] or None
         with self.sessions.begin() as session:
             fetch = repo.record_fetch(
                 session,
@@ -164,6 +165,7 @@ class Pipeline:
                 size=len(item.body),
                 raw_document_id=result.raw_document_id,
                 error=error,
+                warning=warning,
                 articles_created=result.created,
                 articles_updated=result.updated,
             )

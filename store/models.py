@@ -146,6 +146,8 @@ class Fetch(Base):
         ForeignKey("raw_documents.id", ondelete="SET NULL"), index=True
     )
     error: Mapped[str | None] = mapped_column(Text)
+    # Problems that did not stop the fetch (malformed feed with entries recovered, an empty feed).
+    warning: Mapped[str | None] = mapped_column(Text)
     articles_created: Mapped[int] = mapped_column(Integer, default=0)
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)
 

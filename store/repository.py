@@ -128,6 +128,7 @@ def record_fetch(
     size: int | None = None,
     raw_document_id: int | None = None,
     error: str | None = None,
+    warning: str | None = None,
     articles_created: int = 0,
     articles_updated: int = 0,
 ) -> Fetch:
@@ -141,6 +142,7 @@ def record_fetch(
         bytes=size,
         raw_document_id=raw_document_id,
         error=error,
+        warning=warning,
         articles_created=articles_created,
         articles_updated=articles_updated,
     )

@@ -129,6 +129,7 @@ def upgrade() -> None:
     sa.Column('bytes', sa.BigInteger(), nullable=True),
     sa.Column('raw_document_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('warning', sa.Text(), nullable=True),
     sa.Column('articles_created', sa.Integer(), nullable=False),
     sa.Column('articles_updated', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['feed_id'], ['feeds.id'], name=op.f('fk_fetches_feed_id_feeds'), ondelete='SET NULL'),

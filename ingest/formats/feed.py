@@ -5,12 +5,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from lxml import etree
 
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument, ParsedFeed
 from ingest.errors import ParseError
@@ -115,6 +117,36 @@ def _json_feed(body: bytes, location: str) -> ParsedFeed:
     return ParsedFeed(title=data.get("title"), documents=documents)
 
 
+_UNQUOTED_ATTRIBUTE = re.compile(rb"(\s[\w:.-]+)=([^\s\"'<>=]+)(?=[\s/>])")
+
+
+def _recover_xml(body: bytes) -> bytes | None:
+    """Best-effort repair of broken XML (bad declarations, stray prefixes, unquoted attributes).
+
+    feedparser's own loose parser gives up on some real feeds that libxml2's recovering parser
+    reads; we re-serialise what libxml2 recovered and hand that to feedparser again.
+    """
+    start = body.find(b"<rss")
+    for marker in (b"<rss", b"<feed", b"<rdf:RDF", b"<rss:rss"):
+        position = body.find(marker)
+        if position != -1:
+            start = position if start == -1 else min(start, position)
+    candidate = body[start:] if start > 0 else body
+    # Unquoted attribute values (rss:version=2.0) and an undeclared prefix on every element
+    # (<rss:item>) are the usual hand-written-feed mistakes; fix them textually first.
+    candidate = _UNQUOTED_ATTRIBUTE.sub(rb'\1="\2"', candidate)
+    if b"<rss:" in candidate and b"xmlns:rss" not in candidate:
+        candidate = candidate.replace(b"</rss:", b"</").replace(b"<rss:", b"<").replace(b" rss:", b" ")
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        root = etree.fromstring(candidate, parser)
+    except etree.XMLSyntaxError:
+        return None
+    if root is None:
+        return None
+    return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
 def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
     if body.lstrip()[:1] == b"{":
         return _json_feed(body, location)
@@ -122,6 +154,13 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
         raise ParseError(location, "got an HTML page, not a feed")
     parsed = feedparser.parse(body, response_headers=dict(headers or {}))
     warnings: list[str] = []
+    if parsed.get("bozo") and not parsed.entries:
+        repaired = _recover_xml(body)
+        if repaired is not None:
+            second = feedparser.parse(repaired, response_headers=dict(headers or {}))
+            if second.entries:
+                warnings.append(f"{location}: malformed XML repaired before parsing: {parsed.get('bozo_exception')}")
+                parsed = second
     if parsed.get("bozo"):
         detail = str(parsed.get("bozo_exception") or "malformed feed")
         if not parsed.entries:
