@@ -65,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsdedup: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # Unexpected: still one line for the operator; the traceback with --verbose.
+        if args.verbose:
+            raise
+        print(f"newsdedup: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return EXIT_ERROR
     finally:
         if app is not None:
             app.close()

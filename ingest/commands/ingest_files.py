@@ -37,6 +37,8 @@ def read_input(path_text: str) -> tuple[Path, bytes]:
         raise InputError(f"{path}: is a directory") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+    except ValueError as exc:  # e.g. a NUL byte in the name
+        raise InputError(f"{path_text!r}: not a usable file name: {exc}") from exc
 
 
 def print_result(result: IngestResult) -> None:
