@@ -1,0 +1,157 @@
+"""A reproducible, growing ingest workload built from the real corpus.
+
+Two kinds of items, both made from real news text with a fixed seed:
+
+- **pages**: the corpus's article pages, replicated with seeded edits (a few words changed in some
+  paragraphs, a per-source template line, paragraphs of shared wire copy in about 30% of them);
+- **feeds**: RSS files whose items carry full content (``content:encoded``) built from the real
+  article bodies of the corpus's expected outputs and full-content feeds, with the same edits.
+
+Every item has its own URL, so each one is a new article for the pipeline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import lxml.html
+from lxml import etree
+
+WIRE_SHARE = 0.30
+TEMPLATE_LINES = (
+    "Follow {source} on social media for the latest news.",
+    "Ikuti berita terbaru {source} di media sosial.",
+    "Sign up for the {source} newsletter.",
+)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    source: str
+    url: str
+    body: bytes
+    format: str  # html | feed
+    articles: int  # how many articles the item should yield
+
+
+def _bodies_from_expected(corpus: Path) -> list[list[str]]:
+    bodies: list[list[str]] = []
+    for path in sorted((corpus / "pages").glob("*.expected.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            continue
+        text = ""
+        if isinstance(data, dict):
+            if isinstance(data.get("articleBody"), str):
+                text = data["articleBody"]
+            elif isinstance(data.get("body"), dict):
+                sections = data["body"].get("sections") or []
+                text = "\n".join(p for s in sections for p in (s.get("paragraphs") or []) if isinstance(p, str))
+            elif isinstance(data.get("content"), str):
+                text = data["content"]
+        paragraphs = [" ".join(p.split()) for p in re.split(r"\n+", text) if len(p.split()) >= 8]
+        if len(paragraphs) >= 3:
+            bodies.append(paragraphs)
+    for path in sorted((corpus / "pages").glob("newspaper4k__*.expected.txt")):
+        paragraphs = [" ".join(p.split()) for p in path.read_text(encoding="utf-8", errors="replace").split("\n")
+                      if len(p.split()) >= 8]
+        if len(paragraphs) >= 3:
+            bodies.append(paragraphs)
+    return bodies
+
+
+def _edit_words(paragraph: str, rng: random.Random, edits: int) -> str:
+    words = paragraph.split()
+    for _ in range(edits):
+        if len(words) > 3:
+            words[rng.randrange(len(words))] = rng.choice(["said", "reported", "officials", "Tuesday", "more"])
+    return " ".join(words)
+
+
+class Workload:
+    def __init__(self, corpus: Path, seed: int = 20261125) -> None:
+        self.corpus = corpus
+        self.seed = seed
+        self.pages = sorted(p for p in (corpus / "pages").glob("*.html") if ".expected" not in p.name)
+        self.bodies = _bodies_from_expected(corpus)
+        rng = random.Random(seed)
+        self.wire_pool = [p for body in rng.sample(self.bodies, min(40, len(self.bodies))) for p in body[:4]]
+
+    def _article_paragraphs(self, rng: random.Random, base: list[str], source: str) -> list[str]:
+        paragraphs = [_edit_words(p, rng, rng.randint(0, 3)) if rng.random() < 0.3 else p for p in base]
+        if rng.random() < WIRE_SHARE:
+            at = rng.randrange(len(paragraphs) + 1)
+            paragraphs[at:at] = rng.sample(self.wire_pool, rng.randint(2, 4))
+        paragraphs.append(TEMPLATE_LINES[hash(source) % len(TEMPLATE_LINES)].format(source=source))
+        return paragraphs
+
+    def pages_items(self, count: int) -> Iterator[WorkItem]:
+        """``count`` HTML pages: the corpus's pages in turn, each copy edited and re-addressed."""
+        rng = random.Random(self.seed)
+        for index in range(count):
+            path = self.pages[index % len(self.pages)]
+            source = path.name.split("__")[1] if "__" in path.name else "site"
+            body = path.read_bytes()
+            if index >= len(self.pages):
+                body = self._edit_page(body, rng, source)
+            yield WorkItem(source, f"https://{source}.example/{index}", body, "html", 1)
+
+    def _edit_page(self, body: bytes, rng: random.Random, source: str) -> bytes:
+        try:
+            tree = lxml.html.document_fromstring(body)
+        except (etree.ParserError, ValueError):
+            return body
+        paragraphs = [p for p in tree.iter("p") if p.text and len(p.text.split()) > 6]
+        for p in rng.sample(paragraphs, min(len(paragraphs), 3)):
+            p.text = _edit_words(p.text or "", rng, rng.randint(1, 3))
+        if paragraphs:
+            parent = paragraphs[-1].getparent()
+            if parent is not None:
+                extra = etree.SubElement(parent, "p")
+                extra.text = TEMPLATE_LINES[hash(source) % len(TEMPLATE_LINES)].format(source=source)
+                if rng.random() < WIRE_SHARE:
+                    for text in rng.sample(self.wire_pool, 2):
+                        wire = etree.Element("p")
+                        wire.text = text
+                        parent.insert(max(0, parent.index(paragraphs[-1])), wire)
+        return bytes(lxml.html.tostring(tree, encoding="utf-8"))
+
+    def feed_items(self, articles: int, per_feed: int = 50) -> Iterator[WorkItem]:
+        """RSS files with full content, ``per_feed`` items each, ``articles`` items in all."""
+        rng = random.Random(self.seed + 1)
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        made = 0
+        feed_index = 0
+        while made < articles:
+            source = f"wire-{feed_index % 7}"
+            items = []
+            for _ in range(min(per_feed, articles - made)):
+                base = self.bodies[made % len(self.bodies)]
+                paragraphs = self._article_paragraphs(rng, base, source)
+                content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+                published = format_datetime(start + timedelta(minutes=made))
+                items.append(
+                    f"<item><title>{html.escape(base[0][:90])} #{made}</title>"
+                    f"<link>https://{source}.example/story/{made}</link><guid>{source}-{made}</guid>"
+                    f"<pubDate>{published}</pubDate>"
+                    f"<content:encoded><![CDATA[{content}]]></content:encoded></item>"
+                )
+                made += 1
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+                'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+                f"<title>{source}</title><link>https://{source}.example/</link><description>bench</description>"
+                + "".join(items)
+                + "</channel></rss>"
+            )
+            yield WorkItem(source, f"https://{source}.example/feed-{feed_index}.xml", xml.encode(), "feed", len(items))
+            feed_index += 1
