@@ -5,7 +5,7 @@ plain values to ``dedupe`` and ``store``.
 """
 
 from config.feeds import FeedSpec, load_feed_specs
-from config.rules import CleaningRules, load_cleaning_rules
+from config.rules import CleaningRules, MarkupRules, SiteRules, load_cleaning_rules, load_site_rules
 from config.settings import (
     CONFIG_DIR,
     ConfigError,
@@ -22,8 +22,11 @@ __all__ = [
     "DedupeSettings",
     "FeedSpec",
     "FetchSettings",
+    "MarkupRules",
     "Settings",
+    "SiteRules",
     "load_cleaning_rules",
     "load_feed_specs",
     "load_settings",
+    "load_site_rules",
 ]

@@ -10,17 +10,16 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from config import CleaningRules
+from config import CleaningRules, SiteRules
 from dedupe import Lexicon, Signer, classify, find_repeats, normalize
 from dedupe.shingles import jaccard, shingles
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
+from ingest.extraction.credits import PhotoCredits
+from ingest.extraction.language import decide_language
 
 MAX_TITLE_WORDS = 30
 MAX_CAPTION_WORDS = 70
-_PHOTO_CREDIT = re.compile(
-    r"\s*[\(\[]?\s*((?:(?:AP|AFP|Reuters|EPA|Getty Images|ANTARA|Antara)\s*(?:FOTO|Foto|Photo|PHOTO)?"
-    r"(?:\s*/\s*[^()\[\]]{1,80})?)|(?:(?:Photo|Foto|Image|Credit)\s*:\s*[^()\[\]]{1,80}))\s*[\)\]]?\s*$"
-)
+MAX_BYLINE_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,8 @@ class CleanArticle:
     agencies: list[str]
     subtitle: str | None = None
     notes: list[str] = field(default_factory=list)
+    language: str | None = None
+    byline: str | None = None
 
     @property
     def body(self) -> list[str]:
@@ -70,6 +71,14 @@ class Cleaner:
         self.signer = signer
         self.near_threshold = near_threshold
         self.lexicon = Lexicon.build(rules.chrome_lines, rules.dangling_labels, rules.promo_prefixes)
+        # A site's own lexicon holds on that site only, on top of the general one.
+        self._site_lexicons = {site.name: self._lexicon_with(site) for site in rules.sites}
+        self._site_credit_patterns = {
+            site.name: [re.compile(p, re.IGNORECASE) for p in site.credit_patterns] for site in rules.sites
+        }
+        self.credits = PhotoCredits(rules.photo_credit_patterns)
+        self._trailer_patterns = [re.compile(p, re.IGNORECASE) for p in rules.trailer_patterns]
+        self._byline_patterns = [re.compile(p, re.IGNORECASE) for p in rules.byline_patterns]
         self._credit_patterns = [re.compile(p, re.IGNORECASE) for p in rules.credit_patterns]
         self._dateline_patterns = [re.compile(p) for p in rules.dateline_patterns]
         months = "|".join(sorted((re.escape(m) for m in rules.month_names), key=len, reverse=True))
@@ -84,6 +93,13 @@ class Cleaner:
         )
         self._position_word = re.compile(rf"(?:,\s*(?:{positions})\s*,|\((?:{positions})\))", re.IGNORECASE)
         self._caption_prefixes = tuple(p.casefold() for p in rules.caption_prefixes)
+
+    def _lexicon_with(self, site: SiteRules) -> Lexicon:
+        return Lexicon.build(
+            self.rules.chrome_lines | site.chrome_lines,
+            self.rules.dangling_labels | site.dangling_labels,
+            self.rules.promo_prefixes + site.promo_prefixes,
+        )
 
     @cached_property
     def _agency_pattern(self) -> re.Pattern[str]:
@@ -100,9 +116,21 @@ class Cleaner:
                 found.append(canonical)
         return found
 
-    def is_credit_line(self, text: str) -> bool:
+    def is_credit_line(self, text: str, site: str | None = None) -> bool:
         stripped = text.strip()
-        return len(stripped) < 300 and any(p.match(stripped) for p in self._credit_patterns)
+        patterns = [*self._credit_patterns, *self._site_credit_patterns.get(site or "", [])]
+        return len(stripped) < 300 and any(p.match(stripped) for p in patterns)
+
+    def is_trailer(self, text: str) -> bool:
+        stripped = text.strip()
+        return len(stripped) <= 200 and any(p.match(stripped) for p in self._trailer_patterns)
+
+    def is_byline(self, text: str) -> bool:
+        stripped = text.strip()
+        return len(stripped) <= MAX_BYLINE_CHARS and any(p.match(stripped) for p in self._byline_patterns)
+
+    def has_caption_prefix(self, text: str) -> bool:
+        return text.strip().casefold().startswith(self._caption_prefixes)
 
     def caption_score(self, text: str) -> int:
         """How strongly a plain-text block looks like a photo caption (0 = not at all)."""
@@ -115,15 +143,13 @@ class Cleaner:
             score += 1
         if self._closing_date.search(text):
             score += 1
-        if _PHOTO_CREDIT.search(text) and "/" in text[-60:]:
+        credit = self.credits.split(text)[1]
+        if credit and "/" in credit:
             score += 1
         return score
 
     def split_photo_credit(self, text: str) -> tuple[str, str | None]:
-        match = _PHOTO_CREDIT.search(text)
-        if match and match.start() > 0 and ("/" in match.group(1) or ":" in match.group(1)):
-            return text[: match.start()].rstrip(" ,;–-"), match.group(1).strip()
-        return text, None
+        return self.credits.split(text)
 
     def _strip_dateline(self, text: str) -> tuple[str, str | None]:
         for pattern in self._dateline_patterns:
@@ -142,16 +168,33 @@ class Cleaner:
         agencies: list[str] = list(document.agencies)
         title = document.title
         title_index: int | None = None
+        lexicon = self._site_lexicons.get(document.site or "", self.lexicon)
+        byline = document.byline
 
         for index, block in enumerate(document.blocks):
             text = " ".join(block.text.split())
             if not text:
                 continue
-            verdict = classify(text, self.lexicon)
+            if block.boilerplate:
+                reason, _, marker = block.boilerplate.partition(":")
+                if reason == "markup":
+                    removed.append(RemovedBlock(index, text, "page_chrome", f"class/id {marker!r}"))
+                else:
+                    removed.append(RemovedBlock(index, text, reason, f"found by the extractor in <{block.origin}>"))
+                continue
+            verdict = classify(text, lexicon)
             if verdict is not None:
                 removed.append(RemovedBlock(index, text, verdict.reason, f"matched {verdict.matched!r}"))
                 continue
-            if block.kind in (BlockKind.BODY, BlockKind.UNKNOWN) and self.is_credit_line(text):
+            textual = block.kind in (BlockKind.BODY, BlockKind.UNKNOWN)
+            if textual and self.is_trailer(text):
+                removed.append(RemovedBlock(index, text, "trailer", "editors' initials or copyright line"))
+                continue
+            if textual and self.is_byline(text):
+                byline = byline or text
+                removed.append(RemovedBlock(index, text, "byline", "kept as metadata"))
+                continue
+            if textual and self.is_credit_line(text, document.site):
                 if credit is None:
                     credit = text
                 else:
@@ -192,9 +235,13 @@ class Cleaner:
                 if position in repeated_indices and len(block.text.split()) <= MAX_CAPTION_WORDS:
                     score += 1
                 kind = BlockKind.CAPTION if score >= 2 else BlockKind.BODY
+            elif kind is BlockKind.BODY and self.has_caption_prefix(block.text):
+                # A caption written as a paragraph in the page's body ("FILE – ...", "图注：...").
+                kind = BlockKind.CAPTION
             classified.append((index, ParsedBlock(kind, block.text, block.origin, block.photo_credit)))
 
         blocks: list[CleanBlock] = []
+        subtitle: str | None = None
         first_dateline_done = False
         for (index, block), repeat in zip(classified, repeats, strict=True):
             if repeat is not None:
@@ -226,10 +273,14 @@ class Cleaner:
             if block.kind in (BlockKind.BODY, BlockKind.CAPTION):
                 blocks.append(CleanBlock(index, block.kind, text, photo_credit))
             elif block.kind is BlockKind.SUBTITLE:
+                subtitle = subtitle or text
                 blocks.append(CleanBlock(index, BlockKind.BODY, text))
             else:
                 removed.append(RemovedBlock(index, text, f"{block.kind.value}_block", "kept as metadata"))
         removed.sort(key=lambda r: r.index)
+        language = document.language or decide_language(
+            None, " ".join(b.text for b in blocks if b.kind is BlockKind.BODY)
+        )
         return CleanArticle(
             document=document,
             title=title,
@@ -237,6 +288,9 @@ class Cleaner:
             removed=removed,
             credit=credit,
             agencies=agencies,
+            subtitle=subtitle,
+            language=language,
+            byline=byline,
         )
 
 

@@ -14,6 +14,8 @@ class BlockKind(StrEnum):
     CAPTION = "caption"
     CREDIT = "credit"
     BYLINE = "byline"
+    # "AUBURN, Wash. —", "JAKARTA, KOMPAS.com —": where the story was filed, kept as metadata.
+    DATELINE = "dateline"
     # Plain text gives blocks of unknown kind; cleaning classifies them by their cues.
     UNKNOWN = "unknown"
 
@@ -25,6 +27,9 @@ class ParsedBlock:
     # Where the block came from ("p", "figcaption", "media:description", "alt"); for explain.
     origin: str = ""
     photo_credit: str | None = None
+    # Set by the extractor for chrome it found inside the story body ("markup:share",
+    # "link_list"): the cleaner removes the block and records this as the reason.
+    boilerplate: str | None = None
 
 
 @dataclass
@@ -43,6 +48,10 @@ class ParsedDocument:
     section: str | None = None
     credit: str | None = None
     agencies: list[str] = field(default_factory=list)
+    # Name of the site rules (``config/rules/sites``) the page was read with, if any.
+    site: str | None = None
+    # How the body was found: "site", "container", "payload", "json-ld", "trafilatura".
+    extraction: str | None = None
 
 
 @dataclass

@@ -18,7 +18,8 @@ from dedupe import Signer, norm_hash
 from ingest.cleaning import CleanArticle, Cleaner
 from ingest.documents import BlockKind, ParsedDocument
 from ingest.errors import NewsdedupError, ParseError
-from ingest.formats import decode_text, detect_format, parse_feed, parse_html, parse_text
+from ingest.extraction import HtmlExtractor, decode_html
+from ingest.formats import decode_text, detect_format, parse_feed, parse_text
 from store import NewArticle, NewParagraph, NewRemoval
 from store import repository as repo
 from store.models import utcnow
@@ -91,10 +92,17 @@ def article_content_hash(article: CleanArticle) -> str:
 
 
 class Pipeline:
-    def __init__(self, sessions: sessionmaker[Session], cleaner: Cleaner, signer: Signer) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        cleaner: Cleaner,
+        signer: Signer,
+        extractor: HtmlExtractor | None = None,
+    ) -> None:
         self.sessions = sessions
         self.cleaner = cleaner
         self.signer = signer
+        self.extractor = extractor or HtmlExtractor(cleaner.rules)
 
     # --- parsing --------------------------------------------------------------------------
 
@@ -105,10 +113,11 @@ class Pipeline:
                 return [], [*feed.warnings, f"{item.location}: feed has no entries"]
             return feed.documents, feed.warnings + feed.entry_errors
         declared = _charset(item.media_type)
-        text = decode_text(item.body, item.location, declared)
         key = item.entry_key or (("url:" + item.url) if item.url else "hash:" + content_hash(item.body))
         if fmt == "html":
-            return [parse_html(text, key, item.url, item.location)], []
+            html = decode_html(item.body, item.location, declared)
+            return [self.extractor.parse(html, key, item.url, item.location)], []
+        text = decode_text(item.body, item.location, declared)
         if fmt == "text":
             return [parse_text(text, key, item.url)], []
         raise ParseError(item.location, f"unknown format {fmt!r}: use auto, text, html or feed")
@@ -233,10 +242,10 @@ class Pipeline:
             url=document.url,
             title=clean.title,
             subtitle=clean.subtitle,
-            byline=document.byline,
+            byline=clean.byline or document.byline,
             credit=clean.credit,
             agencies=clean.agencies,
-            language=document.language,
+            language=clean.language,
             published_at=document.published_at,
             source_updated_at=document.updated_at,
             paragraphs=paragraphs,
