@@ -175,16 +175,16 @@ class Cleaner:
             text = " ".join(block.text.split())
             if not text:
                 continue
+            verdict = classify(text, lexicon)
+            if verdict is not None:
+                removed.append(RemovedBlock(index, text, verdict.reason, f"matched {verdict.matched!r}"))
+                continue
             if block.boilerplate:
                 reason, _, marker = block.boilerplate.partition(":")
                 if reason == "markup":
                     removed.append(RemovedBlock(index, text, "page_chrome", f"class/id {marker!r}"))
                 else:
                     removed.append(RemovedBlock(index, text, reason, f"found by the extractor in <{block.origin}>"))
-                continue
-            verdict = classify(text, lexicon)
-            if verdict is not None:
-                removed.append(RemovedBlock(index, text, verdict.reason, f"matched {verdict.matched!r}"))
                 continue
             textual = block.kind in (BlockKind.BODY, BlockKind.UNKNOWN)
             if textual and self.is_trailer(text):
@@ -244,6 +244,10 @@ class Cleaner:
         subtitle: str | None = None
         first_dateline_done = False
         for (index, block), repeat in zip(classified, repeats, strict=True):
+            if repeat is not None and repeat.tier == "near" and _marked_up_captions(block, classified[repeat.first_index][1]):
+                # Two captions the page marks up apart are two photos, however alike their words
+                # ("X speaks in Detroit" / "A supporter listens as X speaks in Detroit").
+                repeat = None
             if repeat is not None:
                 first_index = classified[repeat.first_index][0]
                 reason = "repeated_caption" if block.kind is BlockKind.CAPTION else "repeated_block"
@@ -292,6 +296,10 @@ class Cleaner:
             language=language,
             byline=byline,
         )
+
+
+def _marked_up_captions(first: ParsedBlock, second: ParsedBlock) -> bool:
+    return all(b.kind is BlockKind.CAPTION and b.origin not in ("text", "") for b in (first, second))
 
 
 def _looks_like_title(text: str) -> bool:

@@ -77,9 +77,11 @@ class CaptionFinder:
         credit = " ".join(dict.fromkeys(c.strip(" ()") for c in credit_parts if c.strip(" ()"))) or None
         return text, credit
 
-    def find(self, root: Element, region: Element, site: SiteRules | None, order: dict[etree._Element, int]) -> list[
-        FoundCaption
-    ]:
+    def find(
+        self, root: Element, region: Element, site: SiteRules | None, order: dict[etree._Element, int]
+    ) -> tuple[list[FoundCaption], set[Element]]:
+        """The captions, each once, and every element read as a caption (repeats included), which
+        the body reader must not read again."""
         candidates: list[tuple[Element, str]] = []
         for figcaption in region.iter("figcaption"):
             candidates.append((figcaption, "figcaption"))
@@ -100,6 +102,7 @@ class CaptionFinder:
                 continue
             chosen[element] = origin
         found: list[FoundCaption] = []
+        claimed: set[Element] = set()
         for element, origin in chosen.items():
             outer = [chosen[a] for a in element.iterancestors() if a in chosen]
             if origin != "image_box" and any(o != "image_box" for o in outer):
@@ -116,13 +119,14 @@ class CaptionFinder:
                     continue
             if not text or len(text.split()) > MAX_CAPTION_WORDS:
                 continue
+            claimed.add(element)
             found.append(FoundCaption(element, text, credit, order.get(element, 0), origin))
         found.sort(key=lambda c: c.position)
-        return _once(found)
+        return _once(found), claimed
 
 
 def _once(captions: list[FoundCaption]) -> list[FoundCaption]:
-    """Each caption text once: equal texts, or one contained in another, are the same caption."""
+    """Each caption text once: equal texts, or one within a nearly equal other, are the same caption."""
     kept: list[FoundCaption] = []
     keys: list[str] = []
     for caption in captions:
@@ -131,7 +135,10 @@ def _once(captions: list[FoundCaption]) -> list[FoundCaption]:
             continue
         duplicate = None
         for index, other in enumerate(keys):
-            if key == other or (min(len(key), len(other)) >= 20 and (key in other or other in key)):
+            # Containment counts only when the texts are nearly the same length: a caption
+            # that merely quotes another ("A supporter listens as <other caption>") is its own.
+            shorter, longer = sorted((len(key), len(other)))
+            if key == other or (shorter >= 20 and shorter >= 0.9 * longer and (key in other or other in key)):
                 duplicate = index
                 break
         if duplicate is None:

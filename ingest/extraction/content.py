@@ -40,6 +40,8 @@ _COMMAS = re.compile("[,，、،;；]")
 _NEVER_PRUNED = frozenset({"html", "body", "main", "article"})
 _PARAGRAPH_TAGS = ("p", "pre", "td", "blockquote", "div", "section", "li", "font", "span", "article")
 _INLINE_BREAK = "\n"
+# A place name and a dash alone on a line: the dateline of the paragraph that follows.
+_OPENING_DATELINE = re.compile(r"^[^\W\d][^.!?]{0,40}\s[-–—]{1,2}$")
 
 
 @dataclass
@@ -79,11 +81,24 @@ def prune(root: Element, markers: Markers, protected: Iterable[Element] = ()) ->
         ):
             if total and paragraph_text_length(element) > max(1000, total // 2):
                 continue  # a wrapper with an unlucky class name: it holds the story
+            if _wraps_caption(element, markers):
+                continue  # a gallery's "read more" expander around a caption
             doomed.append(element)
     doomed_set = set(doomed)
     for element in doomed:
         if not any(a in doomed_set for a in element.iterancestors()):
             remove(element)
+
+
+def _wraps_caption(element: Element, markers: Markers) -> bool:
+    captions = [
+        e for e in element.iter()
+        if isinstance(e.tag, str) and (tag_of(e) == "figcaption" or Markers.matches(markers.caption, e))
+    ]  # fmt: skip
+    if not captions:
+        return False
+    caption_chars = max(len(text_of(c)) for c in captions)
+    return caption_chars > 0 and len(text_of(element)) <= caption_chars * 1.5 + 40
 
 
 def _own_text(element: Element) -> str:
@@ -200,14 +215,36 @@ class BodyReader:
     def read(self, containers: Iterable[Element]) -> list[RawBlock]:
         for container in containers:
             self._visit(container, top=True)
-        return self.blocks
+        merged: list[RawBlock] = []
+        for block in self.blocks:
+            previous = merged[-1] if merged else None
+            if (
+                previous is not None
+                and previous.kind is BlockKind.BODY is block.kind
+                and previous.boilerplate is None is block.boilerplate
+                and _OPENING_DATELINE.match(previous.text)
+            ):
+                previous.text = f"{previous.text} {block.text}"  # "Jakarta -" then the story
+                continue
+            merged.append(block)
+        self.blocks = merged
+        return merged
 
     def _emit(self, text: str, kind: BlockKind, origin: str, element: Element, boilerplate: str | None = None) -> None:
         position = self.order.get(element, 0)
+        pending = ""
         for line in text.split(_INLINE_BREAK):
             collapsed = " ".join(line.split())
-            if collapsed:
-                self.blocks.append(RawBlock(kind, collapsed, origin, position, boilerplate=boilerplate))
+            if not collapsed:
+                continue
+            if _OPENING_DATELINE.match(collapsed) and kind is BlockKind.BODY:
+                pending = f"{pending} {collapsed}".strip()  # "Jakarta -" <br> story: one paragraph
+                continue
+            if pending:
+                collapsed, pending = f"{pending} {collapsed}", ""
+            self.blocks.append(RawBlock(kind, collapsed, origin, position, boilerplate=boilerplate))
+        if pending:
+            self.blocks.append(RawBlock(kind, pending, origin, position, boilerplate=boilerplate))
 
     def _visit(self, element: Element, top: bool = False) -> None:
         if not isinstance(element.tag, str) or element in self.claimed:

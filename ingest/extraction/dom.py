@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from typing import TypeAlias
 
 import lxml.html
 from lxml import etree
@@ -12,7 +13,7 @@ from lxml.cssselect import CSSSelector, SelectorError
 
 from config import MarkupRules
 
-Element = lxml.html.HtmlElement
+Element: TypeAlias = lxml.html.HtmlElement
 
 # Removed before anything is read: never text a reader sees as the story.
 JUNK_TAGS = (
@@ -70,7 +71,8 @@ def marker_string(element: etree._Element) -> str:
 
 
 def is_hidden(element: etree._Element) -> bool:
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+    # aria-hidden is not hiding: sites set it on captions that repeat an image's alt text.
+    if element.get("hidden") is not None:
         return True
     style = element.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
@@ -116,7 +118,7 @@ def select(root: etree._Element, selectors: Iterable[str]) -> list[Element]:
             matches = _compiled(selector)(root)
         except SelectorError:
             continue  # a bad selector in a rule file must not stop extraction; tests load every rule
-        for element in matches:
+        for element in matches if isinstance(matches, list) else []:
             if id(element) not in seen:
                 seen.add(id(element))
                 found.append(element)

@@ -43,7 +43,7 @@ from ingest.extraction.dom import (
     text_of,
 )
 from ingest.extraction.language import decide_language
-from ingest.extraction.metadata import PageMetadata, clean_author, read_metadata
+from ingest.extraction.metadata import clean_author, parse_date, read_metadata
 from ingest.extraction.payloads import embedded_article_html
 
 MIN_BODY_CHARS = 200
@@ -125,7 +125,8 @@ class HtmlExtractor:
         reader = BodyReader(self.markers, order, claimed, set(standfirsts), set(bylines), set(datelines))
         return _Body(reader.read(containers), how)
 
-    def _fragment_body(self, html: str, how: str) -> _Body | None:
+    def _fragment_body(self, html: str, how: str) -> tuple[_Body, list[FoundCaption]] | None:
+        """The body (and captions) of an HTML fragment; positions are the fragment's own."""
         try:
             root = lxml.html.document_fromstring(html)
         except (etree.ParserError, ValueError):
@@ -136,17 +137,15 @@ class HtmlExtractor:
         if not containers:
             return None
         order = document_order(root)
-        body = self._read_body(containers, order, set(), [], [], [], how)
-        # A fragment has no page around it: its positions come before any page caption.
-        for block in body.blocks:
-            block.position = 0
-        return body
+        region = containers[0].getparent() if containers[0].getparent() is not None else containers[0]
+        captions, claimed = self.caption_finder.find(root, region, None, order)
+        return self._read_body(containers, order, claimed, [], [], [], how), captions
 
     def _json_ld_body(self, article_body: str) -> _Body:
         if "<p" in article_body:
             parsed = self._fragment_body(article_body, "json-ld")
-            if parsed is not None and parsed.chars:
-                return parsed
+            if parsed is not None and parsed[0].chars:
+                return parsed[0]
         lines = [" ".join(line.split()) for line in article_body.splitlines()]
         return _Body([RawBlock(BlockKind.BODY, line, "json-ld", 0) for line in lines if line], "json-ld")
 
@@ -190,17 +189,15 @@ class HtmlExtractor:
         if not containers:
             region: Element = root
         elif headline is not None:
-            region = lowest_common_ancestor(headline, containers[0]) or root
+            common = lowest_common_ancestor(headline, containers[0])
+            region = common if common is not None else root
         else:
             parent = containers[0].getparent()
             region = parent if parent is not None and len(containers) == 1 else containers[0]
             if len(containers) > 1 and parent is not None:
                 region = parent
 
-        captions = self.caption_finder.find(root, region, site, order) if containers else []
-        if site is not None and site.captions:
-            pass  # site caption selectors are read by the caption finder
-        claimed = {c.element for c in captions}
+        captions, claimed = self.caption_finder.find(root, region, site, order) if containers else ([], set())
         standfirsts = [
             e for e in self._marked(region, "standfirst", site.standfirst if site else ())
             if 20 <= len(text_of(e)) <= 600 and e not in claimed
@@ -214,9 +211,9 @@ class HtmlExtractor:
         body = self._read_body(containers, order, claimed, standfirsts, bylines, datelines, how) if containers else None
 
         if body is None or body.chars < MIN_BODY_CHARS:
-            fallback = self._fragment_body(payload, "payload") if payload else None
-            if fallback is not None and fallback.chars > (body.chars if body else 0):
-                body = fallback
+            fragment = self._fragment_body(payload, "payload") if payload else None
+            if fragment is not None and fragment[0].chars > (body.chars if body else 0):
+                body, captions = fragment
         if meta.article_body and (body is None or body.chars < MIN_SHARE_OF_ARTICLE_BODY * len(meta.article_body)):
             body = self._json_ld_body(meta.article_body)
         if body is None or body.chars < MIN_BODY_CHARS:
@@ -227,7 +224,7 @@ class HtmlExtractor:
         title = text_of(headline) if headline is not None else meta.title
         if not title:
             title = meta.title
-        byline_texts = [text_of(e) for e in bylines if not any(ch.isdigit() for ch in text_of(e)[:4])]
+        byline_texts = [text_of(e) for e in bylines if parse_date(text_of(e)) is None]
         authors = meta.authors or [a for a in (clean_author(t) for t in byline_texts[:1]) if a]
         body_text = " ".join(b.text for b in blocks if b.kind is BlockKind.BODY and b.boilerplate is None)
         return ParsedDocument(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,7 +61,9 @@ def parse_date(value: Any) -> datetime | None:
             parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             try:
-                parsed = date_parser.parse(text, fuzzy=False)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # unknown zone names ("EET"): read as UTC below
+                    parsed = date_parser.parse(text, fuzzy=False)
             except (ValueError, OverflowError, TypeError):
                 return None
     if parsed.year < 1990 or parsed.year > 2100:
@@ -176,9 +179,9 @@ def read_metadata(root: Element, url: str | None) -> PageMetadata:
     article: dict[str, Any] | None = None
     for item in _json_ld_objects(root):
         types = _types(item)
-        if types & _ARTICLE_TYPES and (item.get("headline") or item.get("articleBody")):
-            if article is None or "webpage" in _types(article):
-                article = item
+        is_article = bool(types & _ARTICLE_TYPES and (item.get("headline") or item.get("articleBody")))
+        if is_article and (article is None or "webpage" in _types(article)):
+            article = item
     if article is not None:
         data.title = _first_text(article.get("headline"))
         data.published_at = parse_date(article.get("datePublished") or article.get("dateCreated"))

@@ -49,8 +49,16 @@ def embedded_article_html(root: Element) -> str | None:
                     continue
     if not fragments:
         return None
-    # Server-component chunks split one document across pushes: read them as one.
-    joined = "\n".join(fragments)
+    # Server-component chunks split one document across pushes: join them, then keep the
+    # lines that carry HTML (the rest is the framework's own data), each cut to its markup.
+    spans: list[str] = []
+    for line in "\n".join(fragments).split("\n"):
+        if not _PARAGRAPH.search(line):
+            continue
+        start, end = line.find("<"), line.rfind(">")
+        if 0 <= start < end:
+            spans.append(line[start : end + 1])
+    joined = "\n".join(spans)
     if len(_PARAGRAPH.findall(joined)) < MIN_PARAGRAPHS:
         return None
-    return joined
+    return f"<div>{joined}</div>"
