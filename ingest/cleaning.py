@@ -244,7 +244,8 @@ class Cleaner:
         subtitle: str | None = None
         first_dateline_done = False
         for (index, block), repeat in zip(classified, repeats, strict=True):
-            if repeat is not None and repeat.tier == "near" and _marked_up_captions(block, classified[repeat.first_index][1]):
+            first_block = classified[repeat.first_index][1] if repeat is not None else None
+            if repeat is not None and repeat.tier == "near" and _marked_up_captions(block, first_block):
                 # Two captions the page marks up apart are two photos, however alike their words
                 # ("X speaks in Detroit" / "A supporter listens as X speaks in Detroit").
                 repeat = None
@@ -298,7 +299,9 @@ class Cleaner:
         )
 
 
-def _marked_up_captions(first: ParsedBlock, second: ParsedBlock) -> bool:
+def _marked_up_captions(first: ParsedBlock, second: ParsedBlock | None) -> bool:
+    if second is None:
+        return False
     return all(b.kind is BlockKind.CAPTION and b.origin not in ("text", "") for b in (first, second))
 
 

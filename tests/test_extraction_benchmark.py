@@ -60,7 +60,9 @@ def test_no_page_fails(scores: list[bench.CaseScore]) -> None:
     assert [(s.name, s.error) for s in scores if s.error] == []
 
 
-def test_benchmark_runs_and_prints_table_and_json(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_benchmark_runs_and_prints_table_and_json(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "report.json"
     code = bench.main(["--corpus", str(corpus), "--only", "fundus__us__VoiceOfAmerica", "--json", str(out)])
     assert code == 0

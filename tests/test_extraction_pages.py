@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from config import CONFIG_DIR, load_cleaning_rules, load_settings
 from benchmarks.extraction import caption_found
+from config import CONFIG_DIR, load_cleaning_rules, load_settings
 from dedupe import normalize
 from ingest.app import App
 from ingest.cli import main
@@ -96,7 +96,10 @@ def test_figure_caption_credit_element(corpus: Path, extractor: HtmlExtractor) -
     document = parse(extractor, corpus / "pages" / "fundus__fr__LeMonde_2023_09_01.html")
     captions = [b for b in document.blocks if b.kind is BlockKind.CAPTION]
     assert [(c.text, c.photo_credit) for c in captions] == [
-        ("La secrétaire générale de la CGT, Sophie Binet, à Matignon, à Paris, le 12 juillet 2023.", "BERTRAND GUAY / AFP")
+        (
+            "La secrétaire générale de la CGT, Sophie Binet, à Matignon, à Paris, le 12 juillet 2023.",
+            "BERTRAND GUAY / AFP",
+        )
     ]
     assert document.language == "fr"
 

@@ -10,7 +10,7 @@ import pytest
 
 from config import CONFIG_DIR, ConfigError, load_cleaning_rules
 from ingest.cli import main
-from ingest.extraction import HtmlExtractor, decide_language, decode_html, declared_charset
+from ingest.extraction import HtmlExtractor, decide_language, declared_charset, decode_html
 from ingest.extraction.dom import check_selector
 from ingest.extraction.metadata import language_code
 
@@ -77,7 +77,8 @@ def test_shipped_rules_are_valid() -> None:
     pangea = rules.sites[0]
     assert pangea.covers("www.voaindonesia.com") and pangea.covers("voanews.com") and not pangea.covers("voa.com.evil")
     for site in rules.sites:
-        for field in ("detect", "body", "title", "standfirst", "byline", "dateline", "captions", "photo_credits", "drop"):
+        fields = ("detect", "body", "title", "standfirst", "byline", "dateline", "captions", "photo_credits", "drop")
+        for field in fields:
             for selector in getattr(site, field):
                 assert check_selector(selector) is None, (site.name, field, selector)
     for pattern in (*rules.photo_credit_patterns, *rules.trailer_patterns, *rules.byline_patterns):
