@@ -49,10 +49,20 @@ class FetchSettings:
 class DedupeSettings:
     num_perm: int = 128
     seed: int = 1
+    # Repeats inside one article (cleaning): Jaccard of word 3-grams.
     paragraph_threshold: float = 0.8
-    document_threshold: float = 0.8
+    # Across articles: a block is a near copy of a stored one from this Jaccard of word 3-grams
+    # (short blocks need more; see dedupe.near.NearRule).
+    near_threshold: float = 0.45
+    # Whole stories: the same story from this body 5-gram Jaccard, or this containment of the
+    # shorter body in the longer.
+    document_threshold: float = 0.5
+    story_containment: float = 0.7
+    # A source's template block: the same block in this many of its stories, at most this long.
     template_min_articles: int = 5
+    template_max_words: int = 40
     window_days: int = 30
+    # memory: one worker, index in process memory; sql: several workers share band rows in SQL.
     index_backend: str = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
 

@@ -1,41 +1,65 @@
-"""Shingles: word n-grams for spaced scripts, character n-grams for unspaced ones."""
+"""Shingles: n-grams of tokens (words in spaced scripts, graphemes in unspaced ones).
+
+Sizes fit the text: paragraphs and captions use word 3-grams (grapheme 4-grams in unspaced
+scripts); the pair verdict for two long blocks (both >= ``LONG_BLOCK_TOKENS``) uses word 4-grams;
+whole articles use word 5-grams (grapheme 8-grams).
+
+Signatures of every block use the paragraph size, never one picked from the block's own length:
+an edited copy that crosses a length boundary would otherwise be shingled differently from its
+original and never match. Length only chooses the n-gram size of the confirming Jaccard, from
+the shorter of the two blocks compared.
+"""
 
 from __future__ import annotations
 
-from dedupe.normalize import is_unspaced, normalize
+from dataclasses import dataclass
 
-SHINGLE_SCHEME = "w3c4-v1"  # recorded with stored signatures; change it when the rules change
+from dedupe.normalize import is_unspaced, normalize, tokens
 
+# Recorded with stored signatures: change it whenever tokens, sizes or hashing change.
+SHINGLE_SCHEME = "v2:norm2:tok-word-grapheme:p3g4:d5g8:poly64"
 
-def shingle_size(word_total: int) -> int:
-    """Word n-gram size for a block of ``word_total`` words: 3 for short, larger for long text."""
-    if word_total < 60:
-        return 3
-    if word_total < 400:
-        return 4
-    return 5
+LONG_BLOCK_TOKENS = 60
 
 
-def shingles(text: str, *, normalized: bool = False, size: int | None = None) -> set[str]:
-    """The shingle set of ``text``.
+@dataclass(frozen=True)
+class ShingleSizes:
+    spaced: int
+    unspaced: int
 
-    Blocks shorter than the n-gram size give one shingle (the whole folded text), so short
-    captions still compare instead of all hashing to the empty set.
-    """
+    def for_text(self, unspaced: bool) -> int:
+        return self.unspaced if unspaced else self.spaced
+
+
+PARAGRAPH = ShingleSizes(spaced=3, unspaced=4)
+LONG_PARAGRAPH = ShingleSizes(spaced=4, unspaced=5)
+DOCUMENT = ShingleSizes(spaced=5, unspaced=8)
+
+
+def ngrams(token_list: list[str], size: int) -> set[str]:
+    """Token n-grams joined by one space; a text shorter than ``size`` is one shingle."""
+    if not token_list:
+        return set()
+    if len(token_list) <= size:
+        return {" ".join(token_list)}
+    return {" ".join(token_list[i : i + size]) for i in range(len(token_list) - size + 1)}
+
+
+def shingles(
+    text: str, *, normalized: bool = False, size: int | None = None, sizes: ShingleSizes = PARAGRAPH
+) -> set[str]:
+    """The shingle set of ``text`` (paragraph sizes unless told otherwise)."""
     folded = text if normalized else normalize(text)
     if not folded:
         return set()
-    if is_unspaced(folded):
-        chars = folded.replace(" ", "")
-        n = size or 4
-        if len(chars) <= n:
-            return {chars}
-        return {chars[i : i + n] for i in range(len(chars) - n + 1)}
-    words = folded.split()
-    n = size or shingle_size(len(words))
-    if len(words) <= n:
-        return {" ".join(words)}
-    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+    n = size or sizes.for_text(is_unspaced(folded))
+    return ngrams(tokens(folded), n)
+
+
+def pair_size(tokens_a: int, tokens_b: int, unspaced: bool) -> int:
+    """The n-gram size that confirms a pair of blocks: larger when both are long."""
+    sizes = LONG_PARAGRAPH if min(tokens_a, tokens_b) >= LONG_BLOCK_TOKENS else PARAGRAPH
+    return sizes.for_text(unspaced)
 
 
 def jaccard(a: set[str], b: set[str]) -> float:

@@ -16,6 +16,7 @@ from config import CleaningRules, Settings, load_cleaning_rules
 from dedupe import SignatureParams, Signer
 from ingest import migrations
 from ingest.cleaning import Cleaner
+from ingest.corpus_dedupe import CorpusDeduper
 from store import make_engine, make_session_factory
 
 
@@ -42,6 +43,10 @@ class App:
     @cached_property
     def signer(self) -> Signer:
         return Signer(SignatureParams(num_perm=self.settings.dedupe.num_perm, seed=self.settings.dedupe.seed))
+
+    @cached_property
+    def deduper(self) -> CorpusDeduper:
+        return CorpusDeduper.from_settings(self.sessions, self.signer, self.settings.dedupe)
 
     @cached_property
     def cleaner(self) -> Cleaner:

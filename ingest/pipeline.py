@@ -14,13 +14,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from dedupe import Signer, norm_hash
+from config.settings import DedupeSettings
+from dedupe import Signer
 from ingest.cleaning import CleanArticle, Cleaner
+from ingest.corpus_dedupe import CorpusDeduper, PreparedArticle
 from ingest.documents import BlockKind, ParsedDocument
 from ingest.errors import NewsdedupError, ParseError
 from ingest.extraction import HtmlExtractor, decode_html
 from ingest.formats import decode_text, detect_format, parse_feed, parse_text
-from store import NewArticle, NewParagraph, NewRemoval
+from store import NewArticle, NewRemoval
 from store import repository as repo
 from store.models import utcnow
 
@@ -98,11 +100,13 @@ class Pipeline:
         cleaner: Cleaner,
         signer: Signer,
         extractor: HtmlExtractor | None = None,
+        deduper: CorpusDeduper | None = None,
     ) -> None:
         self.sessions = sessions
         self.cleaner = cleaner
         self.signer = signer
         self.extractor = extractor or HtmlExtractor(cleaner.rules)
+        self.deduper = deduper or CorpusDeduper.from_settings(sessions, signer, DedupeSettings())
 
     # --- parsing --------------------------------------------------------------------------
 
@@ -187,8 +191,16 @@ class Pipeline:
             clean = self.cleaner.clean(document)
             if not clean.blocks and not clean.title:
                 raise ParseError(item.location, f"entry {document.entry_key!r} has no text")
-            with self.sessions.begin() as session:
-                return self._save(session, clean, item, source_id, raw_document_id)
+            self.deduper.ensure_ready()
+            prepared = self.deduper.prepare(clean)
+            try:
+                with self.sessions.begin() as session:
+                    outcome = self._save(session, clean, prepared, item, source_id, raw_document_id)
+            except BaseException:
+                self.deduper.rolled_back()
+                raise
+            self.deduper.committed()
+            return outcome
         except NewsdedupError as exc:
             return ArticleOutcome(None, "error", document.title, document.entry_key, error=str(exc))
         except Exception as exc:
@@ -200,6 +212,7 @@ class Pipeline:
         self,
         session: Session,
         clean: CleanArticle,
+        prepared: PreparedArticle,
         item: Input,
         source_id: int,
         raw_document_id: int | None,
@@ -211,28 +224,11 @@ class Pipeline:
             return ArticleOutcome(existing.id, "deleted", existing.title, document.entry_key)
         if existing is not None and existing.content_hash == digest:
             return ArticleOutcome(existing.id, "unchanged", existing.title, document.entry_key)
-        hashes = [norm_hash(b.text) for b in clean.blocks]
-        places = repo.first_places_by_hash(
-            session, hashes, exclude_article_id=existing.id if existing is not None else None
-        )
-        paragraphs: list[NewParagraph] = []
-        for position, (block, block_hash) in enumerate(zip(clean.blocks, hashes, strict=True)):
-            place = places.get(block_hash)
-            signature = self.signer.to_bytes(self.signer.for_text(block.text))
-            paragraphs.append(
-                NewParagraph(
-                    position=position,
-                    kind=block.kind.value,
-                    text=block.text,
-                    norm_hash=block_hash,
-                    signature=signature,
-                    photo_credit=block.photo_credit,
-                    duplicate_of_article_id=place.article_id if place else None,
-                    duplicate_of_position=place.position if place else None,
-                    duplicate_tier="exact" if place else None,
-                    similarity=1.0 if place else None,
-                )
-            )
+        linked = self.deduper.link(session, prepared, source_id=source_id, source_name=item.source, existing=existing)
+        removals = [
+            NewRemoval(block_index=r.index, text=r.text, reason=r.reason, detail=r.detail, similarity=r.similarity)
+            for r in clean.removed
+        ]
         record = NewArticle(
             source_id=source_id,
             entry_key=document.entry_key,
@@ -248,11 +244,10 @@ class Pipeline:
             language=clean.language,
             published_at=document.published_at,
             source_updated_at=document.updated_at,
-            paragraphs=paragraphs,
-            removals=[
-                NewRemoval(block_index=r.index, text=r.text, reason=r.reason, detail=r.detail, similarity=r.similarity)
-                for r in clean.removed
-            ],
+            document_signature=linked.document_signature,
+            extra=dict(existing.extra or {}) if existing is not None else {},
+            paragraphs=linked.paragraphs,
+            removals=sorted([*removals, *linked.removals], key=lambda r: r.block_index),
         )
         if existing is None:
             article = repo.create_article(session, record)
@@ -260,7 +255,11 @@ class Pipeline:
         else:
             article = repo.update_article(session, existing, record)
             status = "updated"
-        return ArticleOutcome(article.id, status, clean.title, document.entry_key, removed=len(clean.removed))
+        self.deduper.after_save(
+            session, article, linked, source_id=source_id, source_name=item.source, updated=existing is not None
+        )
+        removed = len(clean.removed) + len(linked.removals)
+        return ArticleOutcome(article.id, status, clean.title, document.entry_key, removed=removed)
 
 
 def _charset(media_type: str | None) -> str | None:

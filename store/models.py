@@ -178,6 +178,9 @@ class Article(Base):
     source_updated_at: Mapped[datetime | None] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(80))
     document_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # On a canonical article: the cluster member whose text it carries (the most complete and
+    # most recent); null when that is its own.
+    text_from_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -210,7 +213,10 @@ class ArticleParagraph(Base):
     duplicate_of_position: Mapped[int | None] = mapped_column(Integer)
     # exact | near | None
     duplicate_tier: Mapped[str | None] = mapped_column(String(20))
+    # Exact Jaccard of the two blocks' shingles (1.0 for exact), and the MinHash estimate that
+    # made the pair a candidate (near tier only).
     similarity: Mapped[float | None] = mapped_column()
+    estimated: Mapped[float | None] = mapped_column()
 
 
 class Removal(Base):
@@ -230,6 +236,10 @@ class Removal(Base):
     )
     duplicate_of_position: Mapped[int | None] = mapped_column(Integer)
     similarity: Mapped[float | None] = mapped_column()
+    # Normalised hash of the removed text (template blocks are counted by it) and the tier of
+    # the verdict that removed it (exact | near | template).
+    norm_hash: Mapped[str | None] = mapped_column(String(40), index=True)
+    duplicate_tier: Mapped[str | None] = mapped_column(String(20))
 
 
 class ArticleChange(Base):
@@ -254,6 +264,26 @@ class ChangeCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LshBand(Base):
+    """LSH band keys in SQL: the index shared by several workers (``index_backend = "sql"``).
+
+    ``kind`` 1 = paragraph or caption, 2 = whole article body. A worker looks up and inserts
+    band keys in the article's own transaction, so an index entry exists exactly when its
+    article committed. Derived state: ``newsdedup index rebuild`` recomputes it from signatures.
+    """
+
+    __tablename__ = "lsh_bands"
+    __table_args__ = (Index("ix_lsh_bands_article_id", "article_id"),)
+
+    kind: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer)
 
 
 class DedupeState(Base):

@@ -19,6 +19,7 @@ class NewParagraph:
     duplicate_of_position: int | None = None
     duplicate_tier: str | None = None
     similarity: float | None = None
+    estimated: float | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class NewRemoval:
     duplicate_of_article_id: int | None = None
     duplicate_of_position: int | None = None
     similarity: float | None = None
+    norm_hash: str | None = None
+    duplicate_tier: str | None = None
 
 
 @dataclass(frozen=True)

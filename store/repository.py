@@ -228,6 +228,7 @@ def _replace_blocks(session: Session, article_id: int, record: NewArticle) -> No
             duplicate_of_position=p.duplicate_of_position,
             duplicate_tier=p.duplicate_tier,
             similarity=p.similarity,
+            estimated=p.estimated,
         )
         for p in record.paragraphs
     )
@@ -241,6 +242,8 @@ def _replace_blocks(session: Session, article_id: int, record: NewArticle) -> No
             duplicate_of_article_id=r.duplicate_of_article_id,
             duplicate_of_position=r.duplicate_of_position,
             similarity=r.similarity,
+            norm_hash=r.norm_hash,
+            duplicate_tier=r.duplicate_tier,
         )
         for r in record.removals
     )

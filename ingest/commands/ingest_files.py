@@ -58,7 +58,7 @@ def run(app: App, args: argparse.Namespace) -> int:
         raise InputError("--url applies to a single file; give one PATH")
     inputs = [read_input(p) for p in args.paths]  # every file checked before anything is written
     app.require_head()
-    pipeline = Pipeline(app.sessions, app.cleaner, app.signer)
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
     failures = 0
     for path, body in inputs:
         result = pipeline.ingest(

@@ -1,0 +1,645 @@
+"""Cross-article dedupe: the pure verdicts of ``dedupe`` applied to the stored corpus.
+
+For each article, inside its transaction:
+
+1. template: a short non-caption block the source printed under ``template_min_articles``
+   stories is removed (reason ``template``); when this article is the one that crosses the
+   threshold, the block goes from the source's earlier articles too;
+2. exact: a block whose normalised hash is stored elsewhere links to the earliest such block;
+3. near: LSH candidates (band index, then a sketch estimate) are confirmed by the actual Jaccard
+   of the pair's shingles; the most similar confirmed block is the link;
+4. story: articles that hold linked blocks, or whose whole-body signature is near, are compared
+   body to body; a match joins that article's canonical cluster (``merged`` in the change log),
+   and the canonical article carries the cluster's most complete and most recent text.
+
+The index is derived state (``index_backends``): rebuilt from stored signatures at start and by
+``newsdedup index rebuild``; entries older than ``window_days`` are not consulted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.settings import DedupeSettings
+from dedupe import norm_hash, normalize
+from dedupe.lsh import LshParams
+from dedupe.near import Candidate, NearBlock, NearMatch, NearRule, best_match
+from dedupe.normalize import norm_hash_of_normalized, tokens
+from dedupe.shingles import DOCUMENT
+from dedupe.signatures import SignatureParams, Signer
+from dedupe.story import Member, StoryRule, StorySimilarity, body_shingles, choose_text, story_similarity
+from dedupe.template import TemplateRule, TemplateVerdict, template_verdict
+from ingest.cleaning import CleanArticle
+from ingest.documents import BlockKind
+from ingest.errors import NewsdedupError
+from ingest.index_backends import (
+    DOCUMENT as DOCUMENT_KIND,
+)
+from ingest.index_backends import (
+    MAX_POSITION,
+    PARAGRAPH,
+    IndexBackend,
+    MemoryIndex,
+    SqlIndex,
+    pack_ref,
+    unpack_ref,
+)
+from store import dedupe_repo
+from store import repository as repo
+from store.models import Article, ArticleParagraph, utcnow
+from store.records import NewParagraph, NewRemoval
+
+log = logging.getLogger(__name__)
+
+# A candidate's sketch estimate must reach the bar minus this before its text is fetched: the
+# 48-byte sketch has a standard error near 0.07 at the threshold, so 0.25 loses no true pair.
+CANDIDATE_MARGIN = 0.25
+STORY_CANDIDATE_ESTIMATE = 0.15
+MAX_STORY_CANDIDATES = 8
+BACKENDS = ("memory", "sql")
+
+
+class IndexStateError(NewsdedupError):
+    """Stored signatures or index state do not match the configuration."""
+
+
+def day_number(moment: datetime) -> int:
+    return int(moment.timestamp() // 86400)
+
+
+@dataclass(frozen=True)
+class DedupeConfig:
+    near: NearRule
+    story: StoryRule
+    template: TemplateRule
+    window_days: int
+    backend: str
+    paragraph_lsh: LshParams
+    document_lsh: LshParams
+
+    @classmethod
+    def from_settings(cls, settings: DedupeSettings, num_perm: int) -> DedupeConfig:
+        if settings.index_backend not in BACKENDS:
+            raise IndexStateError(
+                f"dedupe.index_backend must be one of {', '.join(BACKENDS)}, got {settings.index_backend!r}"
+            )
+        if settings.window_days < 1:
+            raise IndexStateError(f"dedupe.window_days must be at least 1, got {settings.window_days}")
+        near = NearRule(threshold=settings.near_threshold)
+        story = StoryRule(jaccard=settings.document_threshold, containment=settings.story_containment)
+        return cls(
+            near=near,
+            story=story,
+            template=TemplateRule(min_stories=settings.template_min_articles, max_words=settings.template_max_words),
+            window_days=settings.window_days,
+            backend=settings.index_backend,
+            paragraph_lsh=LshParams.for_threshold(near.threshold, num_perm),
+            document_lsh=LshParams.for_threshold(min(story.jaccard, 0.5), num_perm),
+        )
+
+    def state(self) -> dict[str, str]:
+        return {
+            "lsh.paragraph": f"{self.paragraph_lsh.bands}x{self.paragraph_lsh.rows}",
+            "lsh.document": f"{self.document_lsh.bands}x{self.document_lsh.rows}",
+        }
+
+
+@dataclass
+class PreparedBlock:
+    position: int
+    kind: str
+    text: str
+    normalized: str
+    norm_hash: str
+    tokens: int
+    photo_credit: str | None
+
+
+@dataclass
+class PreparedArticle:
+    blocks: list[PreparedBlock]
+    signatures: npt.NDArray[np.uint32]
+    body: set[str]  # body shingles (word 5-grams)
+    body_words: int
+    document_signature: npt.NDArray[np.uint32]
+
+
+@dataclass
+class StoryMatch:
+    article_id: int  # the earlier article the body matched
+    canonical_id: int
+    similarity: StorySimilarity
+
+
+@dataclass
+class LinkedArticle:
+    paragraphs: list[NewParagraph]
+    removals: list[NewRemoval]
+    crossings: list[tuple[str, TemplateVerdict]]
+    story: StoryMatch | None
+    document_signature: bytes
+    indexed_rows: list[int]  # rows of ``prepared.signatures`` to index (not exact copies)
+    signatures: npt.NDArray[np.uint32]
+    document_row: npt.NDArray[np.uint32]
+    row_positions: dict[int, int] = field(default_factory=dict)  # prepared row -> kept position
+
+
+class CorpusDeduper:
+    """Owns the index backend; one per process (built by the composition root)."""
+
+    def __init__(self, sessions: sessionmaker[Session], signer: Signer, config: DedupeConfig) -> None:
+        self.sessions = sessions
+        self.signer = signer
+        self.config = config
+        self.backend: IndexBackend
+        if config.backend == "sql":
+            self.backend = SqlIndex(config.paragraph_lsh, config.document_lsh, signer.rows_from_bytes)
+        else:
+            self.backend = MemoryIndex(config.paragraph_lsh, config.document_lsh)
+        self._ready = False
+        self._loaded_day: int | None = None
+
+    @classmethod
+    def from_settings(cls, sessions: sessionmaker[Session], signer: Signer, settings: DedupeSettings) -> CorpusDeduper:
+        return cls(sessions, signer, DedupeConfig.from_settings(settings, signer.num_perm))
+
+    # --- start-up ---------------------------------------------------------------------------
+
+    def expected_state(self) -> dict[str, str]:
+        return {**self.signer.params.as_state(), **self.config.state()}
+
+    def check_state(self, session: Session) -> None:
+        """Refuse stored state made with other parameters; record ours on a fresh database."""
+        stored = repo.get_state(session)
+        expected = self.expected_state()
+        mismatched = {k: (stored[k], v) for k, v in expected.items() if k in stored and stored[k] != v}
+        # Band rows depend on the LSH parameters only in the shared SQL index.
+        if self.config.backend != "sql":
+            mismatched = {k: v for k, v in mismatched.items() if not k.startswith("lsh.")}
+        if mismatched:
+            details = ", ".join(f"{k}: stored {s!r}, configured {c!r}" for k, (s, c) in mismatched.items())
+            hint = (
+                "`newsdedup index rebuild --resign`"
+                if any(k.startswith("minhash.") for k in mismatched)
+                else ("`newsdedup index rebuild`")
+            )
+            raise IndexStateError(
+                f"the dedupe state in the database was made with other parameters ({details}); "
+                f"keep the old settings or run {hint}"
+            )
+        missing = {k: v for k, v in expected.items() if k not in stored}
+        if missing:
+            repo.put_state(session, missing)
+
+    def ensure_ready(self) -> None:
+        """Check parameters and (memory index) load the index, once per process."""
+        if self._ready:
+            self._prune_if_new_day()
+            return
+        with self.sessions.begin() as session:
+            self.check_state(session)
+            if isinstance(self.backend, MemoryIndex):
+                self.load_memory_index(session)
+        self._ready = True
+
+    def window_start(self, now: datetime | None = None) -> datetime:
+        return (now or utcnow()) - timedelta(days=self.config.window_days)
+
+    def min_day(self) -> int:
+        return day_number(self.window_start())
+
+    def _prune_if_new_day(self) -> None:
+        today = day_number(utcnow())
+        if isinstance(self.backend, MemoryIndex) and self._loaded_day != today:
+            self.backend.prune(self.min_day())
+            self._loaded_day = today
+
+    def load_memory_index(self, session: Session) -> int:
+        """Rebuild the in-memory index from stored signatures in the window; returns blocks loaded."""
+        backend = self.backend
+        if not isinstance(backend, MemoryIndex):
+            return 0
+        backend.reset()
+        since = self.window_start()
+        loaded = 0
+        for batch in dedupe_repo.iter_block_signatures(session, since):
+            matrix = self.signer.rows_from_bytes([row.signature for row in batch])
+            refs = np.array([pack_ref(r.article_id, r.position) for r in batch], dtype=np.int64)
+            days = np.array([day_number(r.created_at) for r in batch], dtype=np.int32)
+            backend.load(PARAGRAPH, matrix, refs, days)
+            loaded += len(batch)
+        for batch in dedupe_repo.iter_document_signatures(session, since):
+            matrix = self.signer.rows_from_bytes([row.signature for row in batch])
+            refs = np.array([pack_ref(r.article_id, 0) for r in batch], dtype=np.int64)
+            days = np.array([day_number(r.created_at) for r in batch], dtype=np.int32)
+            backend.load(DOCUMENT_KIND, matrix, refs, days)
+        self._loaded_day = day_number(utcnow())
+        return loaded
+
+    # --- per article ------------------------------------------------------------------------
+
+    def prepare(self, clean: CleanArticle) -> PreparedArticle:
+        """Everything that needs no database: normalised text, hashes, signatures."""
+        blocks: list[PreparedBlock] = []
+        for position, block in enumerate(clean.blocks):
+            if position > MAX_POSITION:
+                break
+            folded = normalize(block.text)
+            blocks.append(
+                PreparedBlock(
+                    position=position,
+                    kind=block.kind.value,
+                    text=block.text,
+                    normalized=folded,
+                    norm_hash=norm_hash_of_normalized(folded),
+                    tokens=len(tokens(folded)),
+                    photo_credit=block.photo_credit,
+                )
+            )
+        signatures = self.signer.signatures([b.normalized for b in blocks], normalized=True)
+        body = [b.normalized for b in blocks if b.kind == BlockKind.BODY.value]
+        document = self.signer.signatures([" ".join(body)], normalized=True, sizes=DOCUMENT)[0]
+        return PreparedArticle(
+            blocks=blocks,
+            signatures=signatures,
+            body=body_shingles(body, normalized=True),
+            body_words=sum(b.tokens for b in blocks if b.kind == BlockKind.BODY.value),
+            document_signature=document,
+        )
+
+    def link(
+        self,
+        session: Session,
+        prepared: PreparedArticle,
+        *,
+        source_id: int,
+        source_name: str,
+        existing: Article | None,
+    ) -> LinkedArticle:
+        """Verdicts for every block and for the whole story, against the stored corpus."""
+        own_id = existing.id if existing is not None else None
+        own_story = (existing.canonical_id or existing.id) if existing is not None else None
+        blocks = prepared.blocks
+
+        # 1. Template blocks of this source.
+        eligible = [
+            b for b in blocks if b.kind != BlockKind.CAPTION.value and b.tokens <= self.config.template.max_words
+        ]
+        counts = dedupe_repo.source_story_counts(session, source_id, {b.norm_hash for b in eligible}, own_story)
+        templates: dict[int, TemplateVerdict] = {}
+        for block in eligible:
+            verdict = template_verdict(
+                block.kind, block.tokens, counts.get(block.norm_hash, 0) + 1, self.config.template
+            )
+            if verdict is not None:
+                templates[block.position] = verdict
+        kept = [b for b in blocks if b.position not in templates]
+
+        # 2. Exact copies of stored blocks.
+        exact = dedupe_repo.earliest_by_hash(session, {b.norm_hash for b in kept}, own_id)
+
+        # 3. Near copies: index candidates, sketch estimate, then the actual Jaccard.
+        near_rows = [i for i, b in enumerate(blocks) if b.position not in templates and b.norm_hash not in exact]
+        near = self._near_matches(session, prepared, near_rows, own_id)
+
+        paragraphs: list[NewParagraph] = []
+        indexed_rows: list[int] = []
+        linked_articles: Counter[int] = Counter()
+        row_positions: dict[int, int] = {}
+        new_position = 0
+        for row, block in enumerate(blocks):
+            if block.position in templates:
+                continue
+            place = exact.get(block.norm_hash)
+            match = near.get(row)
+            fields: dict[str, object] = {}
+            if place is not None:
+                fields = {
+                    "duplicate_of_article_id": place.article_id,
+                    "duplicate_of_position": place.position,
+                    "duplicate_tier": "exact",
+                    "similarity": 1.0,
+                }
+                linked_articles[place.article_id] += 1
+            else:
+                indexed_rows.append(row)
+                if match is not None:
+                    article_id, position = unpack_ref(match.ref)
+                    fields = {
+                        "duplicate_of_article_id": article_id,
+                        "duplicate_of_position": position,
+                        "duplicate_tier": "near",
+                        "similarity": round(match.similarity, 4),
+                        "estimated": round(match.estimated, 4),
+                    }
+                    linked_articles[article_id] += 1
+            paragraphs.append(
+                NewParagraph(
+                    position=new_position,
+                    kind=block.kind,
+                    text=block.text,
+                    norm_hash=block.norm_hash,
+                    signature=self.signer.row_bytes(prepared.signatures[row]),
+                    photo_credit=block.photo_credit,
+                    **fields,  # type: ignore[arg-type]
+                )
+            )
+            row_positions[row] = new_position
+            new_position += 1
+        removals = [
+            NewRemoval(
+                block_index=10_000 + block.position,
+                text=block.text,
+                reason=dedupe_repo.TEMPLATE_REASON,
+                detail=templates[block.position].explain(source_name),
+                norm_hash=block.norm_hash,
+                duplicate_tier="template",
+            )
+            for block in blocks
+            if block.position in templates
+        ]
+        crossings = [
+            (b.norm_hash, templates[b.position])
+            for b in blocks
+            if b.position in templates and templates[b.position].crossing
+        ]
+
+        story = None
+        if existing is None or (
+            existing.canonical_id in (None, existing.id) and len(dedupe_repo.story_members(session, existing.id)) <= 1
+        ):
+            story = self._story_match(session, prepared, linked_articles, own_id)
+        return LinkedArticle(
+            paragraphs=paragraphs,
+            removals=removals,
+            crossings=crossings,
+            story=story,
+            document_signature=self.signer.row_bytes(prepared.document_signature),
+            indexed_rows=[r for r in indexed_rows if r < len(prepared.signatures)],
+            signatures=prepared.signatures,
+            document_row=prepared.document_signature,
+            row_positions=row_positions,
+        )
+
+    def _near_matches(
+        self, session: Session, prepared: PreparedArticle, rows: Sequence[int], own_id: int | None
+    ) -> dict[int, NearMatch]:
+        rule = self.config.near
+        rows = [r for r in rows if prepared.blocks[r].tokens >= rule.min_tokens]
+        if not rows:
+            return {}
+        found = self.backend.candidates(
+            session,
+            PARAGRAPH,
+            prepared.signatures[rows],
+            self.min_day(),
+            max(0.0, rule.threshold - CANDIDATE_MARGIN),
+        )
+        if not len(found):
+            return {}
+        places = {unpack_ref(int(ref)) for ref in found.ref}
+        if own_id is not None:
+            places = {p for p in places if p[0] != own_id}
+        stored = dedupe_repo.blocks_at(session, places)
+        per_row: dict[int, list[Candidate]] = {}
+        for query, ref, estimate in zip(found.query.tolist(), found.ref.tolist(), found.estimate.tolist(), strict=True):
+            block = stored.get(unpack_ref(ref))
+            if block is None:
+                continue
+            per_row.setdefault(rows[query], []).append(Candidate(ref, normalize(block.text), estimate))
+        matches: dict[int, NearMatch] = {}
+        for row, candidates in per_row.items():
+            candidates.sort(key=lambda c: c.ref)
+            match = best_match(NearBlock(prepared.blocks[row].normalized), candidates, rule)
+            if match is not None:
+                matches[row] = match
+        return matches
+
+    def _story_match(
+        self, session: Session, prepared: PreparedArticle, linked: Counter[int], own_id: int | None
+    ) -> StoryMatch | None:
+        if len(prepared.body) < self.config.story.min_shingles:
+            return None
+        candidates: Counter[int] = Counter(linked)
+        found = self.backend.candidates(
+            session, DOCUMENT_KIND, prepared.document_signature[None, :], self.min_day(), STORY_CANDIDATE_ESTIMATE
+        )
+        for ref in found.ref.tolist():
+            candidates[unpack_ref(ref)[0]] += 0
+        candidates.pop(own_id, None)  # type: ignore[arg-type]
+        if not candidates:
+            return None
+        ranked = [a for a, _ in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_STORY_CANDIDATES]
+        canonical = dedupe_repo.canonical_ids(session, ranked)
+        stored = dedupe_repo.article_blocks(session, [a for a in ranked if a in canonical])
+        best: StoryMatch | None = None
+        for article_id in ranked:
+            if article_id not in canonical or article_id not in stored:
+                continue
+            body = [normalize(b.text) for b in stored[article_id] if b.kind == BlockKind.BODY.value]
+            similarity = story_similarity(prepared.body, body_shingles(body, normalized=True))
+            if not similarity.same_story(self.config.story):
+                continue
+            score = max(similarity.jaccard, similarity.containment)
+            if best is None or score > max(best.similarity.jaccard, best.similarity.containment):
+                best = StoryMatch(article_id, canonical[article_id], similarity)
+        return best
+
+    def after_save(
+        self,
+        session: Session,
+        article: Article,
+        linked: LinkedArticle,
+        *,
+        source_id: int,
+        source_name: str,
+        updated: bool,
+    ) -> None:
+        """Cluster membership, the canonical text, template clean-up and index entries."""
+        previous = article.canonical_id or article.id
+        if linked.story is not None and linked.story.canonical_id != article.id:
+            extra = dict(article.extra or {})
+            extra["story"] = {
+                "matched_article_id": linked.story.article_id,
+                "canonical_id": linked.story.canonical_id,
+                "jaccard": round(linked.story.similarity.jaccard, 4),
+                "containment": round(linked.story.similarity.containment, 4),
+                "explain": linked.story.similarity.explain(),
+            }
+            article.extra = extra
+            repo.set_canonical(session, article, linked.story.canonical_id)
+        stories = {article.canonical_id or article.id, previous}
+        for crossing_hash, verdict in linked.crossings:
+            earlier = [
+                p
+                for p in dedupe_repo.source_blocks_with_hash(session, source_id, crossing_hash)
+                if p.article_id != article.id
+            ]
+            touched = dedupe_repo.remove_blocks(
+                session, earlier, dedupe_repo.TEMPLATE_REASON, verdict.explain(source_name), "template"
+            )
+            for other in touched:
+                self.relink_into(session, other.id)
+        if updated:
+            self.relink_into(session, article.id)
+        for story_id in stories:
+            self.refresh_text(session, story_id)
+        day = day_number(utcnow())
+        if updated:
+            self.backend.forget_article(session, article.id)
+        rows = linked.indexed_rows
+        if rows:
+            refs = [pack_ref(article.id, linked.row_positions[r]) for r in rows]
+            self.backend.add(session, PARAGRAPH, linked.signatures[rows], refs, day)
+        self.backend.add(session, DOCUMENT_KIND, linked.document_row[None, :], [pack_ref(article.id, 0)], day)
+
+    def refresh_text(self, session: Session, story_id: int) -> None:
+        """Point the canonical article at its cluster's most complete and most recent text."""
+        canonical = session.get(Article, story_id)
+        if canonical is None or canonical.deleted_at is not None:
+            return
+        members = dedupe_repo.story_members(session, story_id)
+        if len(members) <= 1:
+            dedupe_repo.set_text_from(session, canonical, None)
+            return
+        blocks = dedupe_repo.article_blocks(session, [m.id for m in members])
+        chosen = choose_text(
+            [
+                Member(
+                    article_id=m.id,
+                    words=sum(len(b.text.split()) for b in blocks.get(m.id, []) if b.kind == BlockKind.BODY.value),
+                    when=m.source_updated_at or m.published_at or m.created_at,
+                )
+                for m in members
+            ]
+        )
+        dedupe_repo.set_text_from(session, canonical, None if chosen.article_id == canonical.id else chosen.article_id)
+
+    def relink_into(self, session: Session, article_id: int) -> None:
+        """Keep links into an article true after its blocks changed: re-point or clear them."""
+        current = {p.position: p for p in repo.paragraphs_of(session, article_id)}
+        by_hash: dict[str, ArticleParagraph] = {}
+        for paragraph in current.values():
+            by_hash.setdefault(paragraph.norm_hash, paragraph)
+        for link in dedupe_repo.links_into(session, article_id):
+            target = current.get(link.duplicate_of_position or -1)
+            if target is not None and _still_holds(link, target, self.config.near):
+                continue
+            same = by_hash.get(link.norm_hash)
+            if same is not None:
+                link.duplicate_of_position = same.position
+                link.duplicate_tier, link.similarity, link.estimated = "exact", 1.0, None
+            else:
+                link.duplicate_of_article_id = link.duplicate_of_position = None
+                link.duplicate_tier = link.similarity = link.estimated = None
+        session.flush()
+
+    # --- transaction hooks --------------------------------------------------------------------
+
+    def committed(self) -> None:
+        self.backend.committed()
+
+    def rolled_back(self) -> None:
+        self.backend.rolled_back()
+
+    # --- rebuild ------------------------------------------------------------------------------
+
+    def rebuild(self, *, resign: bool = False) -> RebuildReport:
+        """Recompute the index from stored signatures (``resign``: signatures from stored text)."""
+        started = time.perf_counter()
+        resigned = 0
+        with self.sessions.begin() as session:
+            if resign:
+                resigned = self._resign(session)
+                repo.put_state(session, self.expected_state())
+            else:
+                self.check_state(session)
+            repo.put_state(session, self.config.state())
+            if isinstance(self.backend, SqlIndex):
+                blocks = self._rebuild_sql(session)
+            else:
+                blocks = self.load_memory_index(session)
+        self._ready = True
+        return RebuildReport(self.backend.name, blocks, resigned, time.perf_counter() - started)
+
+    def _rebuild_sql(self, session: Session) -> int:
+        dedupe_repo.clear_bands(session)
+        since = self.window_start()
+        count = 0
+        for batch in dedupe_repo.iter_block_signatures(session, since):
+            matrix = self.signer.rows_from_bytes([row.signature for row in batch])
+            for day, rows in _group_by_day(batch).items():
+                self.backend.add(
+                    session,
+                    PARAGRAPH,
+                    matrix[rows],
+                    [pack_ref(batch[i].article_id, batch[i].position) for i in rows],
+                    day,
+                )
+            count += len(batch)
+        for batch in dedupe_repo.iter_document_signatures(session, since):
+            matrix = self.signer.rows_from_bytes([row.signature for row in batch])
+            for day, rows in _group_by_day(batch).items():
+                self.backend.add(
+                    session, DOCUMENT_KIND, matrix[rows], [pack_ref(batch[i].article_id, 0) for i in rows], day
+                )
+        return count
+
+    def _resign(self, session: Session) -> int:
+        """Signatures of every stored block and body made again from the stored text."""
+        count = 0
+        articles = [a for a, _ in repo.list_articles(session)]
+        for start in range(0, len(articles), 500):
+            chunk = articles[start : start + 500]
+            blocks = dedupe_repo.article_blocks(session, [a.id for a in chunk])
+            for article in chunk:
+                stored = repo.paragraphs_of(session, article.id)
+                if stored:
+                    matrix = self.signer.signatures([p.text for p in stored])
+                    for paragraph, row in zip(stored, matrix, strict=True):
+                        paragraph.signature = self.signer.row_bytes(row)
+                        paragraph.norm_hash = norm_hash(paragraph.text)
+                    count += len(stored)
+                body = [normalize(b.text) for b in blocks.get(article.id, []) if b.kind == BlockKind.BODY.value]
+                document = self.signer.signatures([" ".join(body)], normalized=True, sizes=DOCUMENT)[0]
+                article.document_signature = self.signer.row_bytes(document)
+            session.flush()
+        return count
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    backend: str
+    blocks: int
+    resigned: int
+    seconds: float
+
+
+def _group_by_day(batch: Sequence[dedupe_repo.SignatureRow]) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for i, row in enumerate(batch):
+        groups.setdefault(day_number(row.created_at), []).append(i)
+    return groups
+
+
+def _still_holds(link: ArticleParagraph, target: ArticleParagraph, rule: NearRule) -> bool:
+    if link.duplicate_tier == "exact":
+        return target.norm_hash == link.norm_hash
+    compared = NearBlock(normalize(link.text)).compare(NearBlock(normalize(target.text)), rule)
+    return compared is not None and compared[0] >= compared[1]
+
+
+def utc_from_day(day: int) -> datetime:
+    return datetime.fromtimestamp(day * 86400, tz=UTC)
+
+
+__all__ = ["CorpusDeduper", "DedupeConfig", "IndexStateError", "LinkedArticle", "RebuildReport", "SignatureParams"]

@@ -1,0 +1,217 @@
+"""Where the LSH index lives: in this process's memory, or as band rows in the SQL store.
+
+``MemoryIndex`` (one worker): ``dedupe.BandIndex``, rebuilt from stored signatures at start and
+by ``newsdedup index rebuild``; entries of an article join it only after the article's
+transaction commits, so a rolled-back article never leaves a trace.
+
+``SqlIndex`` (several workers): band keys are rows of ``lsh_bands``, looked up and inserted in
+the article's own transaction, after advisory locks (PostgreSQL) on the article's keys, so two
+workers ingesting copies of one story at once are serialised and the second sees the first.
+``docs/design.md`` has the measurements behind this choice over datasketch's Redis storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session
+
+from dedupe.lsh import BandIndex, Candidates, LshParams, band_keys, sketch_similarity, sketches
+from store import dedupe_repo
+
+PARAGRAPH = 1
+DOCUMENT = 2
+# A paragraph reference packs (article id, position): positions stay below 2^16.
+POSITION_BITS = 16
+MAX_POSITION = (1 << POSITION_BITS) - 1
+
+
+def pack_ref(article_id: int, position: int) -> int:
+    return (article_id << POSITION_BITS) | position
+
+
+def unpack_ref(ref: int) -> tuple[int, int]:
+    return ref >> POSITION_BITS, ref & MAX_POSITION
+
+
+def signed_keys(keys: npt.NDArray[np.uint64]) -> list[int]:
+    """Band keys as signed 64-bit integers, which every SQL backend stores."""
+    return [int(k) for k in keys.astype(np.int64).ravel()]
+
+
+class IndexBackend(Protocol):
+    name: str
+
+    def candidates(
+        self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], min_day: int, min_estimate: float
+    ) -> Candidates: ...
+
+    def add(
+        self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], refs: Sequence[int], day: int
+    ) -> None: ...
+
+    def forget_article(self, session: Session, article_id: int) -> None: ...
+
+    def committed(self) -> None: ...
+
+    def rolled_back(self) -> None: ...
+
+
+@dataclass
+class _Pending:
+    kind: int
+    signatures: npt.NDArray[np.uint32]
+    refs: npt.NDArray[np.int64]
+    day: int
+
+
+@dataclass
+class MemoryIndex:
+    """Per-process index; derived state."""
+
+    paragraph_params: LshParams
+    document_params: LshParams
+    name: str = "memory"
+    paragraphs: BandIndex = field(init=False)
+    documents: BandIndex = field(init=False)
+    _pending: list[_Pending] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.paragraphs = BandIndex(self.paragraph_params)
+        self.documents = BandIndex(self.document_params)
+        self._pending = []
+
+    def _index(self, kind: int) -> BandIndex:
+        return self.paragraphs if kind == PARAGRAPH else self.documents
+
+    def candidates(
+        self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], min_day: int, min_estimate: float
+    ) -> Candidates:
+        return self._index(kind).query(signatures, min_day=min_day, min_estimate=min_estimate)
+
+    def add(
+        self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], refs: Sequence[int], day: int
+    ) -> None:
+        if len(refs):
+            self._pending.append(_Pending(kind, signatures, np.asarray(refs, dtype=np.int64), day))
+
+    def load(
+        self, kind: int, signatures: npt.NDArray[np.uint32], refs: npt.NDArray[np.int64], days: npt.NDArray[np.int32]
+    ) -> None:
+        """Bulk insert at rebuild time (no transaction to wait for)."""
+        self._index(kind).insert(signatures, refs, days)
+
+    def forget_article(self, session: Session, article_id: int) -> None:
+        # Stale entries are harmless: every candidate is checked against the stored block.
+        return None
+
+    def committed(self) -> None:
+        for pending in self._pending:
+            self._index(pending.kind).insert(pending.signatures, pending.refs, pending.day)
+        self._pending = []
+
+    def rolled_back(self) -> None:
+        self._pending = []
+
+    def prune(self, min_day: int) -> int:
+        return self.paragraphs.prune(min_day) + self.documents.prune(min_day)
+
+    @property
+    def nbytes(self) -> int:
+        return self.paragraphs.nbytes + self.documents.nbytes
+
+
+@dataclass
+class SqlIndex:
+    """Band keys as rows of the SQL store, shared by every worker using the database."""
+
+    paragraph_params: LshParams
+    document_params: LshParams
+    decode: Callable[[Sequence[bytes]], npt.NDArray[np.uint32]]
+    name: str = "sql"
+
+    def _params(self, kind: int) -> LshParams:
+        return self.paragraph_params if kind == PARAGRAPH else self.document_params
+
+    def candidates(
+        self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], min_day: int, min_estimate: float
+    ) -> Candidates:
+        params = self._params(kind)
+        keys = band_keys(signatures, params)
+        flat = signed_keys(keys)
+        dedupe_repo.lock_keys(session, flat)
+        rows = dedupe_repo.lookup_bands(session, kind, flat, min_day)
+        if not rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return Candidates(empty, empty, np.zeros(0, dtype=np.float64))
+        by_key: dict[int, list[int]] = {}
+        for key, article_id, position in rows:
+            by_key.setdefault(key, []).append(pack_ref(article_id, position))
+        pairs = sorted(
+            {(number // params.bands, ref) for number, key in enumerate(flat) for ref in by_key.get(key, ())}
+        )
+        query = np.array([q for q, _ in pairs], dtype=np.int64)
+        refs = np.array([r for _, r in pairs], dtype=np.int64)
+        # Estimates from the stored signatures' sketch columns, as the memory index does.
+        places = {unpack_ref(int(r)) for r in refs}
+        stored = _stored_signatures(session, kind, places, self.decode)
+        width = signatures.shape[1]
+        estimate = np.zeros(len(refs), dtype=np.float64)
+        for i, ref in enumerate(refs.tolist()):
+            row = stored.get(unpack_ref(ref))
+            if row is not None and len(row) == width:
+                estimate[i] = float(
+                    sketch_similarity(
+                        sketches(signatures[query[i] : query[i] + 1], params), sketches(row[None, :], params)
+                    )[0]
+                )
+        keep = estimate >= min_estimate
+        return Candidates(query[keep], refs[keep], estimate[keep])
+
+    def add(
+        self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], refs: Sequence[int], day: int
+    ) -> None:
+        if not len(refs):
+            return
+        keys = band_keys(signatures, self._params(kind)).astype(np.int64)
+        rows: list[tuple[int, int, int, int]] = []
+        for ref, row_keys in zip(refs, keys.tolist(), strict=True):
+            article_id, position = unpack_ref(int(ref))
+            rows.extend((key, article_id, position, day) for key in row_keys)
+        dedupe_repo.insert_bands(session, kind, rows)
+
+    def forget_article(self, session: Session, article_id: int) -> None:
+        dedupe_repo.delete_bands(session, article_id)
+
+    def committed(self) -> None:
+        return None
+
+    def rolled_back(self) -> None:
+        return None
+
+
+def _stored_signatures(
+    session: Session,
+    kind: int,
+    places: set[tuple[int, int]],
+    decode: Callable[[Sequence[bytes]], npt.NDArray[np.uint32]],
+) -> dict[tuple[int, int], npt.NDArray[np.uint32]]:
+    """Signature rows of stored blocks (or article bodies), by place."""
+    blobs: dict[tuple[int, int], bytes] = {}
+    if kind == PARAGRAPH:
+        blobs = {place: b.signature for place, b in dedupe_repo.blocks_at(session, places).items() if b.signature}
+    else:
+        found = dedupe_repo.document_signatures(session, {a for a, _ in places})
+        blobs = {(article_id, 0): signature for article_id, signature in found.items()}
+    if not blobs:
+        return {}
+    keys = list(blobs)
+    matrix = decode([blobs[k] for k in keys])
+    return {key: matrix[i] for i, key in enumerate(keys)}

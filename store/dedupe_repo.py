@@ -1,0 +1,387 @@
+"""Queries behind cross-article dedupe: stored blocks, per-source counts, clusters, LSH band rows.
+
+Persistence only: callers decide what is a duplicate, a template or a story; these functions
+read and write what they are told. All take a ``Session`` the caller owns.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Row, Select, delete, func, insert, or_, select, text
+from sqlalchemy.orm import Session
+
+from store.models import Article, ArticleParagraph, LshBand, Removal, utcnow
+from store.repository import append_change
+
+TEMPLATE_REASON = "template"
+# PostgreSQL advisory-lock namespace for dedupe keys (first argument of the two-key form).
+_LOCK_NAMESPACE = 0x6E64  # "nd"
+_LOCK_BUCKETS = 1 << 16
+
+
+@dataclass(frozen=True)
+class StoredBlock:
+    article_id: int
+    position: int
+    kind: str
+    text: str
+    norm_hash: str
+    duplicate_tier: str | None
+    signature: bytes | None
+
+
+def _live_blocks() -> Select[int, int, str, str, str, str | None, bytes | None]:
+    return (
+        select(
+            ArticleParagraph.article_id,
+            ArticleParagraph.position,
+            ArticleParagraph.kind,
+            ArticleParagraph.text,
+            ArticleParagraph.norm_hash,
+            ArticleParagraph.duplicate_tier,
+            ArticleParagraph.signature,
+        )
+        .join(Article, Article.id == ArticleParagraph.article_id)
+        .where(Article.deleted_at.is_(None))
+    )
+
+
+def _block(row: Row[int, int, str, str, str, str | None, bytes | None]) -> StoredBlock:
+    article_id, position, kind, text_, norm_hash, tier, signature = row
+    return StoredBlock(article_id, position, kind, text_, norm_hash, tier, signature)
+
+
+def earliest_by_hash(
+    session: Session, norm_hashes: Iterable[str], exclude_article_id: int | None = None
+) -> dict[str, StoredBlock]:
+    """For each hash, the earliest stored block with it that is not itself an exact copy.
+
+    Exact links therefore never chain; a block that is a near copy of an older one can be the
+    exact original of a later one.
+    """
+    wanted = sorted(set(norm_hashes))
+    if not wanted:
+        return {}
+    query = (
+        _live_blocks()
+        .where(
+            ArticleParagraph.norm_hash.in_(wanted),
+            or_(ArticleParagraph.duplicate_tier.is_(None), ArticleParagraph.duplicate_tier != "exact"),
+        )
+        .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
+    )
+    if exclude_article_id is not None:
+        query = query.where(ArticleParagraph.article_id != exclude_article_id)
+    found: dict[str, StoredBlock] = {}
+    for row in session.execute(query):
+        found.setdefault(row.norm_hash, _block(row))
+    return found
+
+
+def blocks_at(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StoredBlock]:
+    """The live stored blocks at these (article id, position) places."""
+    wanted = set(places)
+    if not wanted:
+        return {}
+    articles = sorted({article_id for article_id, _ in wanted})
+    found: dict[tuple[int, int], StoredBlock] = {}
+    for start in range(0, len(articles), 500):
+        query = _live_blocks().where(ArticleParagraph.article_id.in_(articles[start : start + 500]))
+        for row in session.execute(query):
+            if (row.article_id, row.position) in wanted:
+                found[row.article_id, row.position] = _block(row)
+    return found
+
+
+def article_blocks(session: Session, article_ids: Iterable[int]) -> dict[int, list[StoredBlock]]:
+    """Every live block of these articles, in order."""
+    ids = sorted(set(article_ids))
+    found: dict[int, list[StoredBlock]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        query = (
+            _live_blocks()
+            .where(ArticleParagraph.article_id.in_(ids[start : start + 500]))
+            .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
+        )
+        for row in session.execute(query):
+            found[row.article_id].append(_block(row))
+    return dict(found)
+
+
+def source_story_counts(
+    session: Session, source_id: int, norm_hashes: Iterable[str], exclude_story_id: int | None = None
+) -> dict[str, int]:
+    """For each hash: how many distinct stories (canonical ids) of the source hold the block,
+    kept or already removed as template."""
+    wanted = sorted(set(norm_hashes))
+    if not wanted:
+        return {}
+    story = func.coalesce(Article.canonical_id, Article.id)
+    kept = (
+        select(ArticleParagraph.norm_hash, story)
+        .join(Article, Article.id == ArticleParagraph.article_id)
+        .where(Article.source_id == source_id, Article.deleted_at.is_(None), ArticleParagraph.norm_hash.in_(wanted))
+    )
+    removed = (
+        select(Removal.norm_hash, story)
+        .join(Article, Article.id == Removal.article_id)
+        .where(
+            Article.source_id == source_id,
+            Article.deleted_at.is_(None),
+            Removal.reason == TEMPLATE_REASON,
+            Removal.norm_hash.in_(wanted),
+        )
+    )
+    stories: dict[str, set[int]] = defaultdict(set)
+    for norm_hash, story_id in session.execute(kept.union(removed)):
+        if story_id != exclude_story_id:
+            stories[norm_hash].add(story_id)
+    return {norm_hash: len(ids) for norm_hash, ids in stories.items()}
+
+
+def source_blocks_with_hash(session: Session, source_id: int, norm_hash: str) -> list[ArticleParagraph]:
+    return list(
+        session.scalars(
+            select(ArticleParagraph)
+            .join(Article, Article.id == ArticleParagraph.article_id)
+            .where(
+                Article.source_id == source_id,
+                Article.deleted_at.is_(None),
+                ArticleParagraph.norm_hash == norm_hash,
+            )
+            .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
+        )
+    )
+
+
+def remove_blocks(
+    session: Session, paragraphs: Sequence[ArticleParagraph], reason: str, detail: str, tier: str | None
+) -> list[Article]:
+    """Move stored blocks to removals; each touched article gets a new version and a change."""
+    touched: dict[int, Article] = {}
+    for paragraph in paragraphs:
+        session.add(
+            Removal(
+                article_id=paragraph.article_id,
+                block_index=paragraph.position,
+                text=paragraph.text,
+                reason=reason,
+                detail=detail,
+                norm_hash=paragraph.norm_hash,
+                duplicate_tier=tier,
+            )
+        )
+        session.delete(paragraph)
+        article = touched.get(paragraph.article_id) or session.get(Article, paragraph.article_id)
+        if article is not None:
+            touched[article.id] = article
+    session.flush()
+    for article in touched.values():
+        article.version += 1
+        article.modified_at = utcnow()
+        session.flush()
+        append_change(session, article, "updated")
+    return list(touched.values())
+
+
+def links_into(session: Session, article_id: int) -> list[ArticleParagraph]:
+    """Blocks of other articles whose ``duplicate_of`` points into this article."""
+    return list(
+        session.scalars(
+            select(ArticleParagraph)
+            .where(
+                ArticleParagraph.duplicate_of_article_id == article_id,
+                ArticleParagraph.article_id != article_id,
+            )
+            .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
+        )
+    )
+
+
+def story_members(session: Session, canonical_id: int) -> list[Article]:
+    return list(
+        session.scalars(
+            select(Article)
+            .where(
+                or_(Article.canonical_id == canonical_id, Article.id == canonical_id),
+                Article.deleted_at.is_(None),
+            )
+            .order_by(Article.id)
+        )
+    )
+
+
+def canonical_ids(session: Session, article_ids: Iterable[int]) -> dict[int, int]:
+    ids = sorted(set(article_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Article.id, func.coalesce(Article.canonical_id, Article.id)).where(
+            Article.id.in_(ids), Article.deleted_at.is_(None)
+        )
+    )
+    return {article_id: canonical for article_id, canonical in rows}
+
+
+def set_text_from(session: Session, canonical: Article, member_id: int | None) -> bool:
+    """Record which member's text a canonical article carries: a new version when it changes."""
+    if canonical.text_from_id == member_id:
+        return False
+    canonical.text_from_id = member_id
+    canonical.version += 1
+    canonical.modified_at = utcnow()
+    session.flush()
+    append_change(session, canonical, "updated")
+    return True
+
+
+# --- LSH band rows (the shared index) ---------------------------------------------------------
+
+
+def lock_keys(session: Session, keys: Iterable[int]) -> None:
+    """Serialise workers that touch the same dedupe keys, until the transaction ends.
+
+    PostgreSQL: transaction-level advisory locks on the keys' buckets, taken in order (no
+    deadlock). SQLite needs nothing: every write transaction begins IMMEDIATE and holds the
+    database's one write lock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    buckets = sorted({int(key) % _LOCK_BUCKETS for key in keys})
+    if not buckets:
+        return
+    session.execute(
+        text("SELECT count(pg_advisory_xact_lock(:namespace, b)) FROM unnest(CAST(:buckets AS integer[])) AS b"),
+        {"namespace": _LOCK_NAMESPACE, "buckets": buckets},
+    )
+
+
+def insert_bands(session: Session, kind: int, rows: Sequence[tuple[int, int, int, int]]) -> None:
+    """Rows of (band key as signed 64-bit, article id, position, day)."""
+    if not rows:
+        return
+    session.execute(
+        insert(LshBand),
+        [
+            {"kind": kind, "band_key": key, "article_id": article_id, "position": position, "day": day}
+            for key, article_id, position, day in rows
+        ],
+    )
+
+
+def lookup_bands(session: Session, kind: int, keys: Sequence[int], min_day: int) -> list[tuple[int, int, int]]:
+    """(band key, article id, position) of stored rows with these keys, ``day >= min_day``."""
+    found: list[tuple[int, int, int]] = []
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), 5000):
+        rows = session.execute(
+            select(LshBand.band_key, LshBand.article_id, LshBand.position).where(
+                LshBand.kind == kind, LshBand.band_key.in_(unique[start : start + 5000]), LshBand.day >= min_day
+            )
+        )
+        found.extend((key, article_id, position) for key, article_id, position in rows)
+    return found
+
+
+def delete_bands(session: Session, article_id: int, kind: int | None = None) -> None:
+    query = delete(LshBand).where(LshBand.article_id == article_id)
+    if kind is not None:
+        query = query.where(LshBand.kind == kind)
+    session.execute(query)
+
+
+def clear_bands(session: Session) -> None:
+    session.execute(delete(LshBand))
+
+
+def count_bands(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(LshBand)) or 0)
+
+
+# --- bulk reads for rebuilds --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    article_id: int
+    position: int
+    signature: bytes
+    created_at: datetime
+
+
+def iter_block_signatures(
+    session: Session, since: datetime | None, batch_size: int = 50_000
+) -> Iterator[list[SignatureRow]]:
+    """Stored block signatures of live articles created since ``since``, except exact copies
+    (the exact tier finds those by hash), in batches, in (article, position) order."""
+    last = (-1, -1)
+    while True:
+        query = (
+            select(
+                ArticleParagraph.article_id,
+                ArticleParagraph.position,
+                ArticleParagraph.signature,
+                Article.created_at,
+            )
+            .join(Article, Article.id == ArticleParagraph.article_id)
+            .where(
+                Article.deleted_at.is_(None),
+                ArticleParagraph.signature.is_not(None),
+                or_(ArticleParagraph.duplicate_tier.is_(None), ArticleParagraph.duplicate_tier != "exact"),
+                or_(
+                    ArticleParagraph.article_id > last[0],
+                    (ArticleParagraph.article_id == last[0]) & (ArticleParagraph.position > last[1]),
+                ),
+            )
+            .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
+            .limit(batch_size)
+        )
+        if since is not None:
+            query = query.where(Article.created_at >= since)
+        rows = [SignatureRow(a, p, sig or b"", created) for a, p, sig, created in session.execute(query)]
+        if not rows:
+            return
+        yield rows
+        last = (rows[-1].article_id, rows[-1].position)
+
+
+def iter_document_signatures(
+    session: Session, since: datetime | None, batch_size: int = 50_000
+) -> Iterator[list[SignatureRow]]:
+    last = -1
+    while True:
+        query = (
+            select(Article.id, Article.document_signature, Article.created_at)
+            .where(Article.deleted_at.is_(None), Article.document_signature.is_not(None), Article.id > last)
+            .order_by(Article.id)
+            .limit(batch_size)
+        )
+        if since is not None:
+            query = query.where(Article.created_at >= since)
+        rows = [
+            SignatureRow(article_id, 0, signature or b"", created)
+            for article_id, signature, created in session.execute(query)
+        ]
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].article_id
+
+
+def document_signatures(session: Session, article_ids: Iterable[int]) -> dict[int, bytes]:
+    ids = sorted(set(article_ids))
+    found: dict[int, bytes] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Article.id, Article.document_signature).where(
+                Article.id.in_(ids[start : start + 500]),
+                Article.deleted_at.is_(None),
+                Article.document_signature.is_not(None),
+            )
+        )
+        found.update({article_id: signature for article_id, signature in rows if signature})
+    return found

@@ -1,0 +1,155 @@
+"""The pure dedupe core on corpus text: signatures = datasketch's, LSH recall, the band index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from datasketch import LeanMinHash, MinHashLSH
+from datasketch.lsh import _optimal_param
+
+from benchmarks.corpus_bodies import Corpus
+from dedupe.hashing import ShingleHasher, shingle_hash32
+from dedupe.lsh import BandIndex, LshParams, band_keys
+from dedupe.near import Candidate, NearBlock, NearRule, best_match
+from dedupe.normalize import normalize
+from dedupe.shingles import shingles
+from dedupe.signatures import SignatureParams, SignatureParamsError, Signer
+from dedupe.story import StoryRule, body_shingles, story_similarity
+
+
+@pytest.fixture(scope="module")
+def paragraphs(corpus: Path) -> list[str]:
+    found: list[str] = []
+    for story in Corpus(corpus).stories():
+        found.extend(story.paragraphs)
+        found.extend(story.captions)
+    return found
+
+
+def test_signatures_equal_datasketch_minhash_with_our_hashfunc(paragraphs: list[str]) -> None:
+    """Every script in the corpus: the vectorised rows are bit-identical to datasketch's."""
+    signer = Signer()
+    sample = paragraphs[:: max(1, len(paragraphs) // 400)]
+    matrix = signer.signatures(sample)
+    for text, row in zip(sample, matrix, strict=True):
+        minhash = signer.datasketch_minhash()
+        minhash.update_batch([s.encode("utf-8") for s in shingles(text)])
+        assert np.array_equal(minhash.hashvalues, row), text
+        # Stored bytes are LeanMinHash's own format.
+        lean = LeanMinHash(minhash)
+        assert signer.row_bytes(row) == Signer.to_bytes(lean)
+        assert np.array_equal(Signer.from_bytes(signer.row_bytes(row)).hashvalues, row)
+
+
+def test_shingle_hashes_match_the_reference_function(paragraphs: list[str]) -> None:
+    hasher = ShingleHasher()
+    sample = [normalize(p) for p in paragraphs[:50]]
+    hashes, counts = hasher.hash_texts(sample, [3] * len(sample))
+    offset = 0
+    for text, count in zip(sample, counts.tolist(), strict=True):
+        words = text.split()
+        expected = [shingle_hash32(" ".join(words[i : i + 3])) for i in range(max(1, len(words) - 2))]
+        if len(words) < 3:
+            expected = [shingle_hash32(" ".join(words))]
+        assert sorted(hashes[offset : offset + count].tolist()) == sorted(expected)
+        offset += count
+
+
+def test_our_signatures_work_in_datasketch_lsh(paragraphs: list[str]) -> None:
+    signer = Signer()
+    params = LshParams.for_threshold(0.45, signer.num_perm)
+    lsh = MinHashLSH(num_perm=signer.num_perm, params=(params.bands, params.rows))
+    texts = [p for p in paragraphs if len(p.split()) > 20][:200]
+    matrix = signer.signatures(texts)
+    for i, row in enumerate(matrix):
+        lsh.insert(f"p{i}", signer.lean(row))
+    edited = texts[7].split()
+    edited[5] = "berbeda"
+    query = signer.datasketch_minhash()
+    query.update_batch([s.encode() for s in shingles(" ".join(edited))])
+    assert "p7" in lsh.query(query)
+
+
+def test_stored_rows_with_other_parameters_are_refused(paragraphs: list[str]) -> None:
+    ours, theirs = Signer(), Signer(SignatureParams(seed=2))
+    blobs = theirs.rows_bytes(theirs.signatures(paragraphs[:3]))
+    with pytest.raises(SignatureParamsError, match="seed"):
+        ours.rows_from_bytes(blobs)
+    with pytest.raises(SignatureParamsError, match="index rebuild --resign"):
+        ours.params.check_params({"minhash.num_perm": "64"})
+
+
+@pytest.mark.parametrize("threshold", [0.45, 0.5, 0.6, 0.7, 0.8])
+def test_lsh_parameters_find_pairs_at_the_threshold(threshold: float) -> None:
+    params = LshParams.for_threshold(threshold, 128)
+    assert params.width <= 128
+    assert params.probability(threshold) >= 0.99
+    assert params.probability(threshold / 4) < 0.25  # the sketch estimate filters the rest
+    # datasketch's default weights find a pair at the threshold far less often.
+    bands, rows = _optimal_param(threshold, 128, 0.5, 0.5)
+    assert LshParams(bands, rows).probability(threshold) < 0.9
+
+
+def test_band_index_finds_near_copies_and_stays_small(paragraphs: list[str]) -> None:
+    signer = Signer()
+    params = LshParams.for_threshold(0.45, signer.num_perm)
+    texts = list(dict.fromkeys(p for p in paragraphs if len(p.split()) >= 20))
+    index = BandIndex(params)
+    index.insert(signer.signatures(texts), np.arange(len(texts), dtype=np.int64), 100)
+    assert index.nbytes / len(index) < 1024
+    edited = []
+    for text in texts[:100]:
+        words = text.split()
+        words[len(words) // 2] = "kata"
+        edited.append(" ".join(words))
+    found = index.query(signer.signatures(edited), min_estimate=0.2)
+    hits = set(zip(found.query.tolist(), found.ref.tolist(), strict=True))
+    assert all((i, i) in hits for i in range(100))
+    # Old entries leave with the window.
+    index.insert(signer.signatures(edited[:10]), np.arange(10_000, 10_010, dtype=np.int64), 90)
+    assert index.prune(min_day=95) == 10
+    assert len(index) == len(texts)
+    assert len(index.query(signer.signatures(texts[:5]), min_estimate=0.9)) >= 5
+
+
+def test_band_keys_are_stable_across_batches(paragraphs: list[str]) -> None:
+    signer = Signer()
+    params = LshParams(bands=20, rows=3)
+    together = band_keys(signer.signatures(paragraphs[:20]), params)
+    apart = np.vstack([band_keys(signer.signatures([p]), params) for p in paragraphs[:20]])
+    assert np.array_equal(together, apart)
+
+
+def test_near_rule_confirms_by_actual_jaccard(paragraphs: list[str]) -> None:
+    rule = NearRule()
+    text = next(p for p in paragraphs if len(p.split()) >= 30)
+    words = text.split()
+    words[10] = "x"
+    candidate = Candidate(5, normalize(" ".join(words)), 0.9)
+    match = best_match(NearBlock(normalize(text)), [candidate], rule)
+    assert match is not None and match.ref == 5 and rule.threshold <= match.similarity < 1
+    # A short line sharing words with another is not its copy.
+    short_a = NearBlock(normalize("Presiden Joko Widodo meresmikan bendungan baru di Jawa Tengah"))
+    short_b = Candidate(6, normalize("Presiden Joko Widodo meresmikan jalan tol baru di Sumatra Utara"), 0.5)
+    assert best_match(short_a, [short_b], rule) is None
+
+
+def test_story_similarity_separates_copies_from_same_event_stories(corpus: Path) -> None:
+    stories = Corpus(corpus).stories()
+    rule = StoryRule()
+    by_cluster: dict[str, list[list[str]]] = {}
+    for story in stories:
+        if story.cluster and not story.cluster.startswith(("wayback", "urlvariant")):
+            by_cluster.setdefault(story.cluster, []).append(story.paragraphs)
+    pairs = 0
+    for bodies in by_cluster.values():
+        for i in range(len(bodies)):
+            for j in range(i + 1, len(bodies)):
+                similarity = story_similarity(body_shingles(bodies[i]), body_shingles(bodies[j]))
+                assert not similarity.same_story(rule), similarity.explain()
+                pairs += 1
+    assert pairs >= 10
+    story = stories[0].paragraphs
+    assert story_similarity(body_shingles(story[:-1]), body_shingles(story)).same_story(rule)
