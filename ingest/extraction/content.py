@@ -189,6 +189,19 @@ def choose_container(root: Element, markers: Markers) -> list[Element]:
             density = link_density(sibling, len(text))
             if (len(text) > 80 and density < 0.25) or (0 < len(text) <= 80 and density == 0 and text.endswith(".")):
                 selected.append(sibling)
+    # Stories cut into several containers of one template with ads or embeds between them
+    # (Politico's repeated div.story-text in separate page rows): same tag and class, anywhere.
+    if top_class and tag_of(top) not in ("p", "li", "td"):
+        inside = {d for element in selected for d in element.iter()}
+        for element, score in scores.items():
+            if element in inside or element.get("class") != top_class or tag_of(element) != tag_of(top):
+                continue
+            if score >= threshold * 0.5 and not any(a in inside for a in element.iterancestors()):
+                selected.append(element)
+                inside.update(element.iter())
+        if len(selected) > 1:
+            order = {element: index for index, element in enumerate(root.iter())}
+            selected.sort(key=lambda e: order.get(e, 0))
     return selected
 
 

@@ -19,7 +19,7 @@ Element: TypeAlias = lxml.html.HtmlElement
 JUNK_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
     "form", "button", "input", "select", "textarea", "option", "link", "meta", "head", "audio", "video",
-    "source", "track", "map", "dialog",
+    "source", "track", "map", "dialog", "rt", "rp",
 )  # fmt: skip
 # Page regions that hold navigation and site furniture, not story text.
 FURNITURE_TAGS = ("nav", "aside", "footer")
