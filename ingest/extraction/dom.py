@@ -33,11 +33,14 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Characters XML (and so lxml) cannot hold; damaged pages carry them, browsers ignore them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
 def parse_page(html: str) -> Element:
     """Parse a whole page; raises ``etree.ParserError``/``ValueError`` on non-HTML input."""
+    html = _NOT_XML.sub("", html)
     # lxml refuses str input that carries an XML encoding declaration.
     if html.lstrip().startswith("<?xml"):
         html = html.split("?>", 1)[1] if "?>" in html else html

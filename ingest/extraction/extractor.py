@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import lxml.html
 import trafilatura
 from lxml import etree
 
@@ -128,7 +127,7 @@ class HtmlExtractor:
     def _fragment_body(self, html: str, how: str) -> tuple[_Body, list[FoundCaption]] | None:
         """The body (and captions) of an HTML fragment; positions are the fragment's own."""
         try:
-            root = lxml.html.document_fromstring(html)
+            root = parse_page(html)
         except (etree.ParserError, ValueError):
             return None
         strip_junk(root)

@@ -152,7 +152,12 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
         return _json_feed(body, location)
     if _looks_like_html_page(body):
         raise ParseError(location, "got an HTML page, not a feed")
-    parsed = feedparser.parse(body, response_headers=dict(headers or {}))
+    try:
+        parsed = feedparser.parse(body, response_headers=dict(headers or {}))
+    except (AttributeError, TypeError, ValueError) as exc:
+        # feedparser's loose parser crashes on some damaged markup (an end tag it has a handler
+        # for, with no start tag): that is unreadable input, not a bug of ours.
+        raise ParseError(location, f"not a readable feed: {type(exc).__name__}: {exc}") from exc
     warnings: list[str] = []
     if parsed.get("bozo") and not parsed.entries:
         repaired = _recover_xml(body)
