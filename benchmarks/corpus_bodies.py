@@ -29,7 +29,8 @@ _SPLIT = re.compile(r"\n+")
 
 
 def _clean(paragraphs: list[str]) -> list[str]:
-    return [" ".join(p.split()) for p in paragraphs if p and p.strip()]
+    """Whitespace folded; separators with no letter or digit ("___") dropped."""
+    return [" ".join(p.split()) for p in paragraphs if p and any(c.isalnum() for c in p)]
 
 
 class Corpus:

@@ -18,8 +18,8 @@ from dedupe.shingles import jaccard, ngrams, pair_size
 @dataclass(frozen=True)
 class NearRule:
     threshold: float = 0.45
-    short_tokens: int = 12
-    short_threshold: float = 0.7
+    short_tokens: int = 10
+    short_threshold: float = 0.6
     min_tokens: int = 5
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -128,7 +128,9 @@ class Pipeline:
 
     # --- the whole run for one input ------------------------------------------------------
 
-    def ingest(self, item: Input) -> IngestResult:
+    def ingest(self, item: Input, documents: Sequence[ParsedDocument] | None = None) -> IngestResult:
+        """Store ``item``'s bytes, parse them (or take ``documents`` already parsed from them,
+        e.g. by a benchmark that controls the blocks) and save each article."""
         result = IngestResult(location=item.location)
         started = item.started_at or utcnow()
         fmt = item.format if item.format != "auto" else detect_format(item.body, item.location, item.media_type)
@@ -147,13 +149,13 @@ class Pipeline:
             result.raw_document_id = raw.id
             source_id = repo.get_or_create_source(session, item.source).id
         try:
-            documents, warnings = self.parse(item, fmt)
+            parsed, warnings = (list(documents), []) if documents is not None else self.parse(item, fmt)
         except NewsdedupError as exc:
             result.error = str(exc)
             self._record(result, item, started, outcome="error")
             return result
         result.warnings.extend(warnings)
-        for document in documents:
+        for document in parsed:
             result.articles.append(self._ingest_document(document, item, source_id, result.raw_document_id))
         errors = [a.error for a in result.articles if a.error]
         if errors and len(errors) == len(result.articles):
