@@ -116,8 +116,8 @@ def run_engine(labelled: LabelledSet, database_url: str) -> tuple[list[list[dict
     from ingest.app import App
     from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
     from ingest.pipeline import Input, Pipeline
-    from store.models import Article
     from store import repository as repo
+    from store.models import Article
 
     app = App(load_settings(environ={}, database_url=database_url))
     migrations.upgrade(app.engine)
@@ -217,7 +217,8 @@ def _html(article: Article) -> str:
             parts.append(f"<figure><figcaption>{escape(block.text)}</figcaption></figure>")
         else:
             parts.append(f"<p>{escape(block.text)}</p>")
-    return f"<html><head><title>{escape(article.title)}</title></head><body><article>{''.join(parts)}</article></body></html>"
+    head = f"<head><title>{escape(article.title)}</title></head>"
+    return f"<html>{head}<body><article>{''.join(parts)}</article></body></html>"
 
 
 def run_trafilatura(labelled: LabelledSet) -> tuple[list[list[bool]], list[bool]]:
@@ -262,7 +263,11 @@ def score(labelled: LabelledSet, database_url: str) -> dict[str, Any]:
         merged = canonical[n]
         correct = merged is not None and story_of[keys[merged]] == article.story
         story.add(truth_first is not None, merged is not None, correct, article.category)
-    results["engine"] = {"paragraph": paragraph.as_json(), "story": story.as_json(), "seconds": round(engine_seconds, 2)}
+    results["engine"] = {
+        "paragraph": paragraph.as_json(),
+        "story": story.as_json(),
+        "seconds": round(engine_seconds, 2),
+    }
 
     for name, runner in (("exact_hash", run_exact), ("trafilatura", run_trafilatura)):
         blocks, stories = runner(labelled)

@@ -179,7 +179,10 @@ def build(corpus: Corpus, seed: int = 20240428, limit: int | None = None) -> Lab
                 blocks.insert(
                     rng.randrange(len(blocks) + 1),
                     Block(
-                        "body", edit_text(text, edits, vocabulary, rng), family(donor_story, index), f"wire_edit_{edits}"
+                        "body",
+                        edit_text(text, edits, vocabulary, rng),
+                        family(donor_story, index),
+                        f"wire_edit_{edits}",
                     ),
                 )
         # Stock captions under several stories.
@@ -243,10 +246,7 @@ def build(corpus: Corpus, seed: int = 20240428, limit: int | None = None) -> Lab
                 )
             )
         if article.category == "first_version":
-            blocks = [
-                Block(b.kind, b.text, b.family, "story_update")
-                for b in original_blocks(story, story.paragraphs)
-            ]
+            blocks = [Block(b.kind, b.text, b.family, "story_update") for b in original_blocks(story, story.paragraphs)]
             later.append(
                 Article(
                     key=f"{story.name}:update",

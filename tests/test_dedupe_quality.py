@@ -43,7 +43,17 @@ def test_engine_meets_the_floors_and_beats_both_baselines(corpus: Path, tmp_path
 def test_quality_benchmark_runs_from_the_command_line(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "quality.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.dedupe_quality", "--corpus", str(corpus), "--limit", "12", "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.dedupe_quality",
+            "--corpus",
+            str(corpus),
+            "--limit",
+            "12",
+            "--json",
+            str(out),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
