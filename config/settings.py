@@ -27,7 +27,9 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class FetchSettings:
-    user_agent: str = "newsdedup/0.1 (+https://github.com/newsdedup/newsdedup)"
+    # Empty: "newsdedup/<version> (+<contact_url>)", so publishers can reach the operator.
+    user_agent: str = ""
+    contact_url: str = "https://github.com/newsdedup/newsdedup"
     connect_timeout_seconds: float = 10.0
     read_timeout_seconds: float = 30.0
     total_timeout_seconds: float = 60.0
@@ -38,11 +40,26 @@ class FetchSettings:
     min_interval_seconds: int = 300
     max_interval_seconds: int = 24 * 3600
     max_backoff_seconds: int = 6 * 3600
+    # Cache-Control max-age, Expires and RSS <ttl> push the next poll later, at most by this much.
+    max_cache_hint_seconds: int = 6 * 3600
+    # Retry-After on 429/503 is honoured up to this long.
+    max_retry_after_seconds: int = 24 * 3600
     per_host_concurrency: int = 2
     per_host_delay_seconds: float = 1.0
     max_concurrency: int = 8
+    # Article pages fetched per feed and cycle for summary-only entries; the rest wait a cycle.
+    max_pages_per_feed: int = 20
+    # Files read from a directory feed (NITF, ninjs, RSS files) per cycle.
+    max_directory_files: int = 1000
     allow_private_addresses: bool = False
+    # Host names, IP addresses or networks (CIDR) exempt from the private-address refusal.
     allowed_hosts: tuple[str, ...] = ()
+    allow_file_urls: bool = True
+
+    def resolved_user_agent(self, version: str) -> str:
+        if self.user_agent:
+            return self.user_agent
+        return f"newsdedup/{version} (+{self.contact_url})"
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,36 @@ class Feed(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "guid", or "link" once the feed has shown that its GUIDs change between fetches.
+    entry_identity: Mapped[str] = mapped_column(String(10), default="guid", server_default="guid")
+    # The feed's own <ttl> (or sy:updatePeriod) from its last full fetch; a 304 keeps honouring it.
+    ttl_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class FeedUrlChange(Base):
+    """Every change of a feed's URL (permanent redirect, operator revert): the history to undo it."""
+
+    __tablename__ = "feed_url_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    old_url: Mapped[str] = mapped_column(Text)
+    new_url: Mapped[str] = mapped_column(Text)
+    # permanent_redirect | revert
+    reason: Mapped[str] = mapped_column(String(40))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HostLimit(Base):
+    """A host that asked us to slow down (429, 503 with Retry-After): no request before ``not_before``."""
+
+    __tablename__ = "host_limits"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    not_before: Mapped[datetime] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RawDocument(Base):
