@@ -52,6 +52,8 @@ class ParsedDocument:
     site: str | None = None
     # How the body was found: "site", "container", "payload", "json-ld", "trafilatura".
     extraction: str | None = None
+    # A feed entry that carried only a summary (no full content): its article page is worth fetching.
+    from_summary: bool = False
 
 
 @dataclass

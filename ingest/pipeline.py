@@ -22,6 +22,8 @@ from ingest.documents import BlockKind, ParsedDocument
 from ingest.errors import NewsdedupError, ParseError
 from ingest.extraction import HtmlExtractor, decode_html
 from ingest.formats import decode_text, detect_format, parse_feed, parse_text
+from ingest.formats.ninjs import parse_ninjs
+from ingest.formats.nitf import parse_nitf
 from store import NewArticle, NewRemoval
 from store import repository as repo
 from store.models import utcnow
@@ -46,6 +48,10 @@ class Input:
     feed_id: int | None = None
     http_status: int | None = None
     started_at: datetime | None = None
+    # Documents the caller already parsed from ``body`` (a fetched feed whose entry keys were
+    # resolved against the store); when set, ``body`` is stored as is and not parsed again.
+    documents: Sequence[ParsedDocument] | None = None
+    warnings: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,12 @@ class Pipeline:
     # --- parsing --------------------------------------------------------------------------
 
     def parse(self, item: Input, fmt: str) -> tuple[list[ParsedDocument], list[str]]:
+        if item.documents is not None:
+            return list(item.documents), list(item.warnings)
+        if fmt == "nitf":
+            return [parse_nitf(item.body, item.location)], []
+        if fmt == "ninjs":
+            return parse_ninjs(item.body, item.location), []
         if fmt == "feed":
             feed = parse_feed(item.body, item.location, item.headers)
             if not feed.documents and not feed.entry_errors:
@@ -124,7 +136,7 @@ class Pipeline:
         text = decode_text(item.body, item.location, declared)
         if fmt == "text":
             return [parse_text(text, key, item.url)], []
-        raise ParseError(item.location, f"unknown format {fmt!r}: use auto, text, html or feed")
+        raise ParseError(item.location, f"unknown format {fmt!r}: use auto, text, html, feed, nitf or ninjs")
 
     # --- the whole run for one input ------------------------------------------------------
 

@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files to ingest")
     parser.add_argument("--source", default="local", help="source name the articles belong to (default: local)")
     parser.add_argument("--url", help="the article's URL (single file only)")
-    parser.add_argument("--format", choices=["auto", "text", "html", "feed"], default="auto")
+    parser.add_argument("--format", choices=["auto", "text", "html", "feed", "nitf", "ninjs"], default="auto")
     parser.set_defaults(handler=run)
 
 

@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+import lxml.html
 from lxml import etree
 
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument, ParsedFeed
 from ingest.errors import ParseError
 from ingest.formats.fragments import fragment_blocks
+from ingest.formats.mediarss import EntryMedia, MediaCaption, media_of_entries
 from ingest.urls import canonical_article_url
 
 
@@ -41,8 +43,26 @@ def entry_key_for(entry: Mapping[str, Any], blocks_text: str) -> str:
     return "hash:" + digest
 
 
-def _entry_document(entry: Mapping[str, Any]) -> ParsedDocument:
-    contents: list[Mapping[str, Any]] = list(entry.get("content") or [])
+def _plain(value: str) -> str:
+    """Text of a content part (HTML or not), whitespace collapsed, for comparing with captions."""
+    if "<" in value:
+        try:
+            value = lxml.html.fragment_fromstring(value, create_parent="div").text_content()
+        except (etree.ParserError, ValueError):
+            pass
+    return " ".join(value.split())
+
+
+def _entry_document(entry: Mapping[str, Any], captions: list[MediaCaption] | None = None) -> ParsedDocument:
+    """One entry: body from content (else summary), photo captions and credits apart.
+
+    ``captions`` come from ``mediarss`` (None when the document could not be read that way, in
+    which case feedparser's flattened view is the fallback).
+    """
+    caption_texts = {c.text for c in captions or []}
+    contents: list[Mapping[str, Any]] = [
+        c for c in entry.get("content") or [] if _plain(c.get("value") or "") not in caption_texts
+    ]
     html_parts = [c for c in contents if "html" in (c.get("type") or "")]
     plain_parts = [c for c in contents if "html" not in (c.get("type") or "")]
     has_media = bool(entry.get("media_content") or entry.get("media_thumbnail"))
@@ -50,18 +70,29 @@ def _entry_document(entry: Mapping[str, Any]) -> ParsedDocument:
     if html_parts:
         best = max(html_parts, key=lambda c: len(c.get("value") or ""))
         blocks.extend(fragment_blocks(best.get("value") or "", origin="content"))
-    elif plain_parts and not has_media:
+    elif plain_parts and (captions is not None or not has_media):
         blocks.extend(fragment_blocks(plain_parts[0].get("value") or "", origin="content"))
+    from_summary = False
     if not any(b.kind is BlockKind.BODY for b in blocks):
         summary = entry.get("summary") or ""
+        # feedparser files a media:description met before <description> as the summary.
+        if _plain(summary) in caption_texts:
+            summary = ""
         blocks = fragment_blocks(summary, origin="summary") + [b for b in blocks if b.kind is not BlockKind.BODY]
-    # feedparser files media:description under ``content`` as text/plain.
-    credit = entry.get("credit")
-    if has_media:
+        from_summary = True
+    if captions is not None:
+        for caption in captions:
+            blocks.append(
+                ParsedBlock(BlockKind.CAPTION, caption.text, origin="media:description", photo_credit=caption.credit)
+            )
+    elif has_media:
+        # feedparser files media:description under ``content`` as text/plain.
         for part in plain_parts:
             text = " ".join((part.get("value") or "").split())
             if text:
-                blocks.append(ParsedBlock(BlockKind.CAPTION, text, origin="media:description", photo_credit=credit))
+                blocks.append(
+                    ParsedBlock(BlockKind.CAPTION, text, origin="media:description", photo_credit=entry.get("credit"))
+                )
     title = " ".join((entry.get("title") or "").split()) or None
     link = entry.get("link")
     authors = [a.get("name", "") for a in entry.get("authors") or [] if a.get("name")]
@@ -75,6 +106,7 @@ def _entry_document(entry: Mapping[str, Any]) -> ParsedDocument:
         byline=entry.get("author"),
         authors=list(dict.fromkeys(authors)),
         language=(entry.get("title_detail") or {}).get("language"),
+        from_summary=from_summary,
     )
     return document
 
@@ -158,7 +190,9 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
         # feedparser's loose parser crashes on some damaged markup (an end tag it has a handler
         # for, with no start tag): that is unreadable input, not a bug of ours.
         raise ParseError(location, f"not a readable feed: {type(exc).__name__}: {exc}") from exc
+    first = parsed
     warnings: list[str] = []
+    repaired_body = body
     if parsed.get("bozo") and not parsed.entries:
         repaired = _recover_xml(body)
         if repaired is not None:
@@ -166,6 +200,7 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
             if second.entries:
                 warnings.append(f"{location}: malformed XML repaired before parsing: {parsed.get('bozo_exception')}")
                 parsed = second
+                repaired_body = repaired
     if parsed.get("bozo"):
         detail = str(parsed.get("bozo_exception") or "malformed feed")
         if not parsed.entries:
@@ -173,27 +208,18 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
         warnings.append(f"{location}: malformed feed, entries recovered: {detail}")
     if not parsed.entries and not parsed.get("version"):
         raise ParseError(location, "not a feed: no RSS, Atom or JSON Feed root element")
+    media = _media_by_entry(repaired_body, parsed.entries, parsed.get("encoding") if parsed is first else "utf-8")
     documents: list[ParsedDocument] = []
     entry_errors: list[str] = []
-    seen_keys: dict[str, int] = {}
     for index, entry in enumerate(parsed.entries):
         try:
-            document = _entry_document(entry)
+            document = _entry_document(entry, media[index] if media is not None else None)
         except Exception as exc:
             entry_errors.append(f"{location} entry #{index + 1}: {type(exc).__name__}: {exc}")
             continue
-        # Feeds that repeat a GUID for different items: disambiguate by content.
-        if document.entry_key in seen_keys:
-            seen_keys[document.entry_key] += 1
-            digest = hashlib.sha256("\n".join(b.text for b in document.blocks).encode()).hexdigest()[:16]
-            document.entry_key = f"{document.entry_key}#{digest}"
-        else:
-            seen_keys[document.entry_key] = 1
         documents.append(document)
-    ttl: int | None = None
-    raw_ttl = parsed.feed.get("ttl")
-    if raw_ttl and str(raw_ttl).strip().isdigit():
-        ttl = int(str(raw_ttl).strip()) * 60
+    _disambiguate_repeated_keys(documents)
+    ttl = _ttl_seconds(parsed.feed)
     return ParsedFeed(
         title=parsed.feed.get("title"),
         documents=documents,
@@ -201,3 +227,56 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
         ttl_seconds=ttl,
         entry_errors=entry_errors,
     )
+
+
+def _media_by_entry(body: bytes, entries: list[Any], encoding: str | None) -> list[list[MediaCaption]] | None:
+    """Captions for each feedparser entry, matched by GUID, then link, then position."""
+    found = media_of_entries(body, encoding)
+    if not found:
+        has_media = any(e.get("media_content") or e.get("media_thumbnail") or e.get("enclosures") for e in entries)
+        return None if has_media else [[] for _ in entries]
+    by_guid: dict[str, EntryMedia] = {m.guid: m for m in found if m.guid}
+    by_link: dict[str, EntryMedia] = {m.link: m for m in found if m.link}
+    same_count = len(found) == len(entries)
+    matched: list[list[MediaCaption]] = []
+    for index, entry in enumerate(entries):
+        media = by_guid.get((entry.get("id") or "").strip()) or by_link.get((entry.get("link") or "").strip())
+        if media is None and same_count:
+            media = found[index]
+        matched.append(media.captions if media is not None else [])
+    return matched
+
+
+def _disambiguate_repeated_keys(documents: list[ParsedDocument]) -> None:
+    """Entries that share a GUID: each is keyed by its own link (when distinct), else its content.
+
+    None of them keeps the shared GUID, so which entry comes first never decides identity.
+    """
+    groups: dict[str, list[ParsedDocument]] = {}
+    for document in documents:
+        groups.setdefault(document.entry_key, []).append(document)
+    for key, group in groups.items():
+        if len(group) < 2:
+            continue
+        links = [d.url for d in group]
+        for document in group:
+            if document.url and links.count(document.url) == 1 and key != "url:" + document.url[:480]:
+                document.entry_key = "url:" + document.url[:480]
+            else:
+                text = (document.title or "") + "\n" + "\n".join(b.text for b in document.blocks)
+                document.entry_key = "hash:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_UPDATE_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400, "yearly": 365 * 86400}
+
+
+def _ttl_seconds(feed: Mapping[str, Any]) -> int | None:
+    """RSS ``<ttl>`` (minutes), else the syndication module's updatePeriod / updateFrequency."""
+    raw_ttl = str(feed.get("ttl") or "").strip()
+    if raw_ttl.isdigit() and int(raw_ttl) > 0:
+        return int(raw_ttl) * 60
+    period = _UPDATE_PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    if period is None:
+        return None
+    frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+    return period // max(1, int(frequency)) if frequency.isdigit() else period
