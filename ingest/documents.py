@@ -65,3 +65,4 @@ class ParsedFeed:
     warnings: list[str] = field(default_factory=list)
     ttl_seconds: int | None = None
     entry_errors: list[str] = field(default_factory=list)
+    language: str | None = None  # the feed's own <language>

@@ -229,6 +229,19 @@ def articles_by_urls(session: Session, source_id: int, urls: Iterable[str]) -> l
     return found
 
 
+def raw_document_formats(session: Session, document_ids: Iterable[int]) -> dict[int, str]:
+    """The format (feed, html, ...) each raw document was stored as."""
+    wanted = sorted(set(document_ids))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for document_id, fmt in session.execute(
+            select(RawDocument.id, RawDocument.format).where(RawDocument.id.in_(chunk))
+        ).tuples():
+            found[document_id] = fmt
+    return found
+
+
 def raw_document_by_hash(session: Session, content_hash: str) -> RawDocument | None:
     return session.scalar(select(RawDocument).where(RawDocument.content_hash == content_hash))
 

@@ -67,10 +67,9 @@ def human_size(size: int) -> str:
     """1048576 -> "1 MB"."""
     if size < 1024:
         return f"{size} bytes"
-    value = float(size)
-    unit = "bytes"
-    for unit in ("KB", "MB", "GB"):
+    value = size / 1024
+    units = ["KB", "MB", "GB"]
+    while value >= 1024 and len(units) > 1:
         value /= 1024
-        if value < 1024:
-            break
-    return f"{value:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+        units.pop(0)
+    return f"{value:.1f}".rstrip("0").rstrip(".") + f" {units[0]}"

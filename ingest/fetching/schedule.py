@@ -65,7 +65,7 @@ class SchedulePolicy:
         """interval x 2^(errors-1), at most ``max_backoff`` (never below the interval), jittered."""
         base = self.interval(feed_interval)
         exponent = max(0, min(consecutive_errors - 1, _MAX_EXPONENT))
-        backoff = max(base, min(self.max_backoff, base * 2**exponent))
+        backoff = max(base, min(self.max_backoff, base * (1 << exponent)))
         return max(float(self.min_interval), backoff * (1 - JITTER_FRACTION * rng.random()))
 
     def after_error(

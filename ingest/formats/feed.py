@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import contextlib
 import hashlib
 import json
 import re
@@ -46,10 +47,8 @@ def entry_key_for(entry: Mapping[str, Any], blocks_text: str) -> str:
 def _plain(value: str) -> str:
     """Text of a content part (HTML or not), whitespace collapsed, for comparing with captions."""
     if "<" in value:
-        try:
+        with contextlib.suppress(etree.ParserError, ValueError):
             value = lxml.html.fragment_fromstring(value, create_parent="div").text_content()
-        except (etree.ParserError, ValueError):
-            pass
     return " ".join(value.split())
 
 
@@ -226,6 +225,7 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
         warnings=warnings,
         ttl_seconds=ttl,
         entry_errors=entry_errors,
+        language=parsed.feed.get("language") or None,
     )
 
 

@@ -10,6 +10,7 @@ which ``content`` parts are captions and keeps them out of the body.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,10 +57,8 @@ def _is_media(element: etree._Element, name: str | None = None) -> bool:
 def _text(element: etree._Element) -> str:
     raw = "".join(str(t) for t in element.itertext())
     if (element.get("type") or "").lower() == "html" and "<" in raw:
-        try:
+        with contextlib.suppress(etree.ParserError, ValueError):
             raw = lxml.html.fragment_fromstring(raw, create_parent="div").text_content()
-        except (etree.ParserError, ValueError):
-            pass
     return " ".join(raw.split())
 
 

@@ -17,6 +17,7 @@ from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.errors import ParseError
 from ingest.urls import canonical_article_url
 
+
 def _local(element: etree._Element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
@@ -37,7 +38,9 @@ def _find(root: etree._Element, *path: str) -> etree._Element | None:
     return current[0]
 
 
-_NORM_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
+_NORM_DATE = re.compile(
+    r"^(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2}):?(\d{2})?(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
 
 
 def nitf_date(value: str | None) -> datetime | None:
