@@ -237,7 +237,7 @@ def raw_document_formats(session: Session, document_ids: Iterable[int]) -> dict[
         chunk = wanted[start : start + 500]
         for document_id, fmt in session.execute(
             select(RawDocument.id, RawDocument.format).where(RawDocument.id.in_(chunk))
-        ).tuples():
+        ):
             found[document_id] = fmt
     return found
 

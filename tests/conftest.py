@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fetchkit import FeedServer, FetchEnv
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -124,3 +125,24 @@ def seed_file() -> Path:
     if not path.is_file():
         pytest.fail(f"seed not found at {path} (set NEWSDEDUP_SEED)")
     return path
+
+
+# --- fetching: a misbehaving HTTP server on 127.0.0.1 and the CLI bound to a test database -------
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def fetch_env(app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> FetchEnv:
+    """The CLI on a migrated database of each kind, with fast fetch settings allowing 127.0.0.1."""
+    return FetchEnv(app.database_url, tmp_path, capsys)
+
+
+@pytest.fixture
+def sqlite_fetch_env(sqlite_app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> FetchEnv:
+    return FetchEnv(sqlite_app.database_url, tmp_path, capsys)
