@@ -75,8 +75,13 @@ def effective_media_type(media_type: str | None, body: bytes) -> str | None:
     decoded with it, or they prove another encoding.
     """
     declared = declared_charset(media_type)
-    if media_type is None or declared is None:
-        return media_type
+    if media_type is None:
+        return None
+    if declared is None:
+        # text/* without a charset means US-ASCII to a strict reader (RFC 3023); say what it is.
+        truth, _ = body_charset(body)
+        is_text = media_type.split(";")[0].strip().lower().startswith("text/")
+        return f"{media_type.strip().rstrip(';')}; charset={truth}" if is_text and truth else media_type
     codec = _codec(declared)
     truth, proven = body_charset(body)
     wrong = codec is None or not _decodes(body, codec) or (proven and truth != codec)

@@ -34,7 +34,7 @@ from ingest.fetching.errors import (
 )
 from ingest.fetching.hints import retry_after
 from ingest.fetching.hosts import HostGate
-from ingest.fetching.safety import AddressPolicy, GuardedBackend, RefusedAddressError
+from ingest.fetching.safety import HTTP_SCHEMES, AddressPolicy, GuardedBackend, RefusedAddressError
 from store.models import utcnow
 
 FEED_ACCEPT = (
@@ -199,7 +199,8 @@ class HttpClient:
         sent: set[tuple[str, str]] = set()
         current = url
         while True:
-            self.policy.check_url(current)
+            if self.policy.check_url(current) not in HTTP_SCHEMES:
+                raise UnsafeURLError(current, f"refused: {url} redirects to a non-HTTP URL")
             try:
                 request = self._client.build_request(
                     "GET", current, headers=headers, timeout=self._timeout(deadline - time.monotonic())
