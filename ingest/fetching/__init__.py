@@ -28,7 +28,8 @@ __all__ = [
 
 def open_fetcher(app: App) -> FeedFetcher:
     """A fetcher on the application's database, rules and fetch settings; close it when done."""
-    return FeedFetcher(app.sessions, Pipeline(app.sessions, app.cleaner, app.signer), app.settings.fetch)
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+    return FeedFetcher(app.sessions, pipeline, app.settings.fetch)
 
 
 def open_registry(app: App) -> FeedRegistry:

@@ -1,7 +1,7 @@
 """fetching: feed URL history, host slow-downs, feed entry identity
 
-Revision ID: 0002_fetching
-Revises: 0001
+Revision ID: 0003_fetching
+Revises: 0002_dedupe
 Create Date: 2026-11-26 10:00:00
 """
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0002_fetching'
-down_revision: str | None = '0001'
+revision: str = '0003_fetching'
+down_revision: str | None = '0002_dedupe'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
