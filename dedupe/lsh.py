@@ -5,8 +5,9 @@ candidate with probability >= ``recall`` (datasketch's default weights find such
 30-50% of the time), then the fewest false candidates below half the threshold within a band
 budget. The same (bands, rows) go to ``datasketch.MinHashLSH(params=...)`` for the Redis mode.
 
-``BandIndex`` holds, per indexed block, one 32-bit fingerprint per band in an open-addressing
-table (linear probing, vectorised with numpy), plus the block's reference, day and a 1-byte-per-
+``BandIndex`` holds, per indexed block, one 32-bit fingerprint per band in sorted runs with a
+directory on their top bits (looked up with numpy, merged like an LSM tree), plus the block's
+reference, day and a 1-byte-per-
 permutation sketch of signature columns the bands do not use. The sketch estimates Jaccard for a
 candidate before anyone fetches its text, so the low-similarity pairs that banding lets through
 at a low threshold cost nothing. Why not datasketch's ``MinHashLSH`` in memory: it keeps a Python
@@ -117,92 +118,83 @@ def sketch_similarity(left: npt.NDArray[np.uint8], right: npt.NDArray[np.uint8])
     return estimate
 
 
+# Runs shorter than this are searched with ``np.searchsorted``; longer ones get a directory.
+_DIRECTORY_MIN = 1 << 15
+
+
 class _Level:
-    """A sorted run of ``fingerprint << 32 | item`` keys with a directory on the top bits."""
+    """A sorted run of ``fingerprint << 32 | item`` keys; long runs get a directory on the top bits."""
 
     def __init__(self, keys: npt.NDArray[np.uint64]) -> None:
         self.keys = keys
-        bits = max(1, min(30, (len(keys) // 2).bit_length()))
-        self.shift = np.uint64(64 - bits)
-        counts = np.bincount((keys >> self.shift).astype(np.int64), minlength=1 << bits)
-        self.directory = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=self.directory[1:])
+        self.directory: npt.NDArray[np.int32] | None = None
+        self.shift = np.uint64(64)
+        if len(keys) >= _DIRECTORY_MIN:
+            # About one key per bucket; int32 offsets keep the directory at 4 bytes a key.
+            bits = min(31, (len(keys) - 1).bit_length())
+            self.shift = np.uint64(64 - bits)
+            counts = np.bincount((keys >> self.shift).astype(np.int64), minlength=1 << bits)
+            self.directory = np.zeros(len(counts) + 1, dtype=np.int32)
+            np.cumsum(counts, out=self.directory[1:])
 
     def __len__(self) -> int:
         return len(self.keys)
 
     @property
     def nbytes(self) -> int:
-        return int(self.keys.nbytes + self.directory.nbytes)
+        return int(self.keys.nbytes + (self.directory.nbytes if self.directory is not None else 0))
 
     def lookup(self, prints: npt.NDArray[np.uint32]) -> tuple[Int64Array, npt.NDArray[np.uint32]]:
-        bucket = (prints.astype(np.uint64) << np.uint64(32)) >> self.shift
-        low = self.directory[bucket.astype(np.int64)]
-        counts = self.directory[bucket.astype(np.int64) + 1] - low
-        total = int(counts.sum())
-        if total == 0:
+        wanted = prints.astype(np.uint64) << np.uint64(32)
+        if self.directory is None:
+            low = np.searchsorted(self.keys, wanted).astype(np.int64)
+            counts = np.searchsorted(self.keys, wanted | np.uint64(0xFFFFFFFF), side="right") - low
+        else:
+            bucket = (wanted >> self.shift).astype(np.int64)
+            low = self.directory[bucket].astype(np.int64)
+            counts = self.directory[bucket + 1] - low
+        # Buckets hold about one key: look at every first key, then expand the few longer ranges.
+        active = np.flatnonzero(counts)
+        if not len(active):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
-        query = np.repeat(np.arange(len(prints), dtype=np.int64), counts)
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-        keys = self.keys[np.repeat(low, counts) + offsets]
-        match = (keys >> np.uint64(32)).astype(np.uint32) == prints[query]
-        return query[match], (keys[match] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        longer = active[counts[active] > 1]
+        if len(longer):
+            extra = counts[longer] - 1
+            owners = np.repeat(longer, extra)
+            steps = np.arange(len(owners), dtype=np.int64) - np.repeat(np.cumsum(extra) - extra, extra) + 1
+            active = np.concatenate([active, owners])
+            positions = np.concatenate([low[active[: len(active) - len(owners)]], low[owners] + steps])
+        else:
+            positions = low[active]
+        keys = self.keys[positions]
+        match = (keys >> np.uint64(32)).astype(np.uint32) == prints[active]
+        return active[match], (keys[match] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
-# Streaming inserts collect in a dict until this many, then become a sorted level.
-_DELTA_LIMIT = 1 << 16
-# A level merges into the one before it while that one is less than this many times larger.
-_MERGE_RATIO = 4
+# A run merges into the one before it while that one is less than this many times larger: few
+# runs to search (about log8 of the entries) for little merging.
+_MERGE_RATIO = 8
 
 
 class _Table:
-    """Fingerprint -> items, as sorted levels (merged like an LSM tree) plus a small dict.
+    """Fingerprint -> items, as sorted runs merged like an LSM tree.
 
-    Sorted runs cost 8 bytes per entry and a directory lookup per query; the dict takes the
-    one-article-at-a-time inserts of streaming ingest without re-sorting anything.
+    Sorted runs cost 8 bytes per entry (plus 4 for a directory on long runs) and no load factor;
+    an article's inserts become a small run of their own, merged into the runs above as they grow.
     """
 
     def __init__(self) -> None:
         self.levels: list[_Level] = []
-        self.delta: dict[int, list[int]] = {}
-        self.delta_size = 0
 
     @property
     def nbytes(self) -> int:
-        # Each dict entry costs roughly 100 bytes (key, list, ints); counted so the figure is honest.
-        return sum(level.nbytes for level in self.levels) + 100 * self.delta_size
+        return sum(level.nbytes for level in self.levels)
 
     def insert(self, prints: npt.NDArray[np.uint32], items: npt.NDArray[np.uint32]) -> None:
-        if len(prints) >= _DELTA_LIMIT // 4:
-            keys = (prints.astype(np.uint64) << np.uint64(32)) | items.astype(np.uint64)
-            keys.sort()
-            self._push(keys)
+        if not len(prints):
             return
-        delta = self.delta
-        for fingerprint, item in zip(prints.tolist(), items.tolist(), strict=True):
-            bucket = delta.get(fingerprint)
-            if bucket is None:
-                delta[fingerprint] = [item]
-            else:
-                bucket.append(item)
-        self.delta_size += len(prints)
-        if self.delta_size >= _DELTA_LIMIT:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.delta_size:
-            return
-        keys = np.fromiter(
-            ((fingerprint << 32) | item for fingerprint, bucket in self.delta.items() for item in bucket),
-            dtype=np.uint64,
-            count=self.delta_size,
-        )
+        keys = (prints.astype(np.uint64) << np.uint64(32)) | items.astype(np.uint64)
         keys.sort()
-        self.delta = {}
-        self.delta_size = 0
-        self._push(keys)
-
-    def _push(self, keys: npt.NDArray[np.uint64]) -> None:
         runs: list[npt.NDArray[np.uint64]] = [level.keys for level in self.levels] + [keys]
         while len(runs) >= 2 and len(runs[-2]) < _MERGE_RATIO * len(runs[-1]):
             right = runs.pop()
@@ -217,26 +209,15 @@ class _Table:
         items: list[npt.NDArray[np.uint32]] = []
         for level in self.levels:
             query, item = level.lookup(prints)
-            queries.append(query)
-            items.append(item)
-        if self.delta_size:
-            delta = self.delta
-            found_query: list[int] = []
-            found_item: list[int] = []
-            for number, fingerprint in enumerate(prints.tolist()):
-                bucket = delta.get(fingerprint)
-                if bucket is not None:
-                    found_query.extend([number] * len(bucket))
-                    found_item.extend(bucket)
-            queries.append(np.array(found_query, dtype=np.int64))
-            items.append(np.array(found_item, dtype=np.uint32))
+            if len(query):
+                queries.append(query)
+                items.append(item)
         if not queries:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
         return np.concatenate(queries), np.concatenate(items)
 
     def keep(self, alive: npt.NDArray[np.bool_], renumber: npt.NDArray[np.int64]) -> None:
         """Drop entries whose item is not alive; renumber the rest into one level."""
-        self.flush()
         if not self.levels:
             return
         joined: npt.NDArray[np.uint64] = np.concatenate([level.keys for level in self.levels])
@@ -287,7 +268,13 @@ class BandIndex:
         self._days = np.resize(self._days, size)
         self._sketches = np.resize(self._sketches, (size, SKETCH_WIDTH))
 
-    def insert(self, signatures: npt.NDArray[np.uint32], refs: Int64Array, days: npt.NDArray[np.int32] | int) -> None:
+    def insert(
+        self,
+        signatures: npt.NDArray[np.uint32],
+        refs: Int64Array,
+        days: npt.NDArray[np.int32] | int,
+        prints: npt.NDArray[np.uint32] | None = None,
+    ) -> None:
         """Index blocks: ``refs`` are the caller's references (e.g. article and position)."""
         count = len(signatures)
         if count == 0:
@@ -299,22 +286,37 @@ class BandIndex:
         self._days[first : first + count] = days
         self._sketches[first : first + count, : sketch.shape[1]] = sketch
         items = np.repeat(np.arange(first, first + count, dtype=np.uint32), self.params.bands)
-        self._table.insert(fingerprints(band_keys(signatures, self.params)).ravel(), items)
+        if prints is None:
+            prints = self.prints(signatures)
+        self._table.insert(prints, items)
         self._count += count
 
+    def prints(self, signatures: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+        """The band fingerprints of these signatures, block by block (``bands`` per block)."""
+        return fingerprints(band_keys(signatures, self.params)).ravel()
+
     def query(
-        self, signatures: npt.NDArray[np.uint32], *, min_day: int | None = None, min_estimate: float = 0.0
+        self,
+        signatures: npt.NDArray[np.uint32],
+        *,
+        min_day: int | None = None,
+        min_estimate: float = 0.0,
+        prints: npt.NDArray[np.uint32] | None = None,
     ) -> Candidates:
         """Distinct (query, block) pairs sharing a band, with their sketch estimate."""
         if len(signatures) == 0 or self._count == 0:
             empty = np.zeros(0, dtype=np.int64)
             return Candidates(empty, empty, np.zeros(0, dtype=np.float64))
-        prints = fingerprints(band_keys(signatures, self.params)).ravel()
+        if prints is None:
+            prints = self.prints(signatures)
         hits, items = self._table.lookup(prints)
-        query_rows = hits // self.params.bands
-        pairs = np.unique(query_rows * np.int64(self._count + 1) + items.astype(np.int64))
-        query_rows = pairs // np.int64(self._count + 1)
-        items64 = pairs % np.int64(self._count + 1)
+        stride = np.int64(self._count + 1)
+        pairs = (hits // self.params.bands) * stride + items.astype(np.int64)
+        pairs.sort()
+        if len(pairs) > 1:
+            pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        query_rows = pairs // stride
+        items64 = pairs % stride
         keep = np.ones(len(pairs), dtype=bool)
         if min_day is not None:
             keep &= self._days[items64] >= min_day
@@ -323,6 +325,21 @@ class BandIndex:
         estimate = sketch_similarity(query_sketch[query_rows], self._sketches[items64, :width])
         keep &= estimate >= min_estimate
         return Candidates(query_rows[keep], self._refs[items64[keep]], estimate[keep])
+
+    def query_and_insert(
+        self,
+        signatures: npt.NDArray[np.uint32],
+        refs: Int64Array,
+        days: npt.NDArray[np.int32] | int,
+        *,
+        min_day: int | None = None,
+        min_estimate: float = 0.0,
+    ) -> Candidates:
+        """Candidates among the blocks indexed before, then index these (band keys made once)."""
+        prints = self.prints(signatures)
+        found = self.query(signatures, min_day=min_day, min_estimate=min_estimate, prints=prints)
+        self.insert(signatures, refs, days, prints=prints)
+        return found
 
     def prune(self, min_day: int) -> int:
         """Forget blocks older than ``min_day``; returns how many were dropped."""
