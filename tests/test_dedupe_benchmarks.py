@@ -13,8 +13,10 @@ REPO = Path(__file__).resolve().parent.parent
 def test_speed_benchmark_runs_at_a_tiny_size(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "speed.json"
     completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.dedupe_speed", "--corpus", str(corpus), "--paragraphs", "1500"]
-        + ["--naive-sample", "100", "--rebuild", "--json", str(out)],
+        [
+            *(sys.executable, "-m", "benchmarks.dedupe_speed", "--corpus", str(corpus), "--paragraphs", "1500"),
+            *("--naive-sample", "100", "--rebuild", "--json", str(out)),
+        ],
         cwd=REPO,
         capture_output=True,
         text=True,
