@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import DedupeSettings
 from dedupe import norm_hash, normalize
-from dedupe.lsh import LshParams
+from dedupe.lsh import LshParams, band_keys
 from dedupe.near import Candidate, NearBlock, NearMatch, NearRule, best_match
 from dedupe.normalize import norm_hash_of_normalized, tokens
 from dedupe.shingles import DOCUMENT
@@ -66,6 +66,9 @@ CANDIDATE_MARGIN = 0.25
 STORY_CANDIDATE_ESTIMATE = 0.15
 MAX_STORY_CANDIDATES = 8
 BACKENDS = ("memory", "sql")
+STATE_LOCK_KEY = -1  # advisory-lock key of the dedupe state rows
+# Band keys per block taken as lock keys in the shared SQL index (with every body band key).
+LOCKED_BANDS = 4
 
 
 class IndexStateError(NewsdedupError):
@@ -179,6 +182,8 @@ class CorpusDeduper:
 
     def check_state(self, session: Session) -> None:
         """Refuse stored state made with other parameters; record ours on a fresh database."""
+        # Workers starting together on a fresh database would both write the state.
+        dedupe_repo.lock_keys(session, [STATE_LOCK_KEY])
         stored = repo.get_state(session)
         expected = self.expected_state()
         mismatched = {k: (stored[k], v) for k, v in expected.items() if k in stored and stored[k] != v}
@@ -289,6 +294,9 @@ class CorpusDeduper:
         own_id = existing.id if existing is not None else None
         own_story = (existing.canonical_id or existing.id) if existing is not None else None
         blocks = prepared.blocks
+        if isinstance(self.backend, SqlIndex):
+            # Before any lookup: a worker ingesting a copy of this story waits for our commit.
+            dedupe_repo.lock_keys(session, self.lock_keys(prepared))
 
         # 1. Template blocks of this source.
         eligible = [
@@ -389,6 +397,15 @@ class CorpusDeduper:
             document_row=prepared.document_signature,
             row_positions=row_positions,
         )
+
+    def lock_keys(self, prepared: PreparedArticle) -> list[int]:
+        """Keys two copies of a story share: block hashes, leading band keys, body band keys."""
+        keys = [int(b.norm_hash[1:17], 16) for b in prepared.blocks]
+        if len(prepared.signatures):
+            paragraph = band_keys(prepared.signatures, self.config.paragraph_lsh)[:, :LOCKED_BANDS]
+            keys.extend(int(k) for k in paragraph.ravel())
+        keys.extend(int(k) for k in band_keys(prepared.document_signature[None, :], self.config.document_lsh).ravel())
+        return keys
 
     def _near_matches(
         self, session: Session, prepared: PreparedArticle, rows: Sequence[int], own_id: int | None

@@ -146,7 +146,6 @@ class SqlIndex:
         params = self._params(kind)
         keys = band_keys(signatures, params)
         flat = signed_keys(keys)
-        dedupe_repo.lock_keys(session, flat)
         rows = dedupe_repo.lookup_bands(session, kind, flat, min_day)
         if not rows:
             empty = np.zeros(0, dtype=np.int64)
