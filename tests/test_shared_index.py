@@ -34,6 +34,26 @@ def document(paragraphs: list[str], key: str, title: str) -> ParsedDocument:
     )
 
 
+def ingest(
+    app: App,
+    parsed: ParsedDocument,
+    source: str,
+    barrier: threading.Barrier,
+    ids: list[int],
+    errors: list[BaseException],
+) -> None:
+    """One worker: its own pipeline, released at the same moment as the other."""
+    try:
+        pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+        app.deduper.ensure_ready()
+        barrier.wait(timeout=30)
+        result = pipeline.ingest(Input(body=parsed.entry_key.encode(), source=source, location="test"), documents=[parsed])
+        assert result.articles[0].article_id is not None, result.articles[0].error
+        ids.append(result.articles[0].article_id)
+    except BaseException as exc:  # reported by the test, with the other worker's outcome
+        errors.append(exc)
+
+
 def test_two_workers_ingesting_one_story_at_once(database_url: str, corpus: Path) -> None:
     stories = [s for s in Corpus(corpus).stories() if s.language == "id" and len(s.paragraphs) >= 5][:TRIALS]
     setup = worker_app(database_url)
@@ -45,23 +65,11 @@ def test_two_workers_ingesting_one_story_at_once(database_url: str, corpus: Path
             barrier = threading.Barrier(2)
             ids: list[int] = []
             errors: list[BaseException] = []
-
-            def ingest(number: int, app: App, story_index: int = trial, paragraphs: list[str] = story.paragraphs) -> None:
-                try:
-                    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
-                    app.deduper.ensure_ready()
-                    parsed = document(paragraphs, f"copy-{story_index}-{number}", "Copy")
-                    barrier.wait(timeout=30)
-                    result = pipeline.ingest(
-                        Input(body=f"{story_index}-{number}".encode(), source=f"worker-{number}", location="test"),
-                        documents=[parsed],
-                    )
-                    assert result.articles[0].article_id is not None, result.articles[0].error
-                    ids.append(result.articles[0].article_id)
-                except BaseException as exc:  # reported below, with the other worker's outcome
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=ingest, args=(n, apps[n])) for n in range(2)]
+            parsed = [document(story.paragraphs, f"copy-{trial}-{n}", "Copy") for n in range(2)]
+            threads = [
+                threading.Thread(target=ingest, args=(apps[n], parsed[n], f"worker-{n}", barrier, ids, errors))
+                for n in range(2)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
