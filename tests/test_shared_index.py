@@ -47,7 +47,9 @@ def ingest(
         pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
         app.deduper.ensure_ready()
         barrier.wait(timeout=30)
-        result = pipeline.ingest(Input(body=parsed.entry_key.encode(), source=source, location="test"), documents=[parsed])
+        result = pipeline.ingest(
+            Input(body=parsed.entry_key.encode(), source=source, location="test"), documents=[parsed]
+        )
         assert result.articles[0].article_id is not None, result.articles[0].error
         ids.append(result.articles[0].article_id)
     except BaseException as exc:  # reported by the test, with the other worker's outcome
