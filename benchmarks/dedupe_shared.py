@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks.corpus_bodies import Corpus
 from benchmarks.synthetic import BigramChain
 
