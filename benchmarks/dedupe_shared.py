@@ -71,7 +71,10 @@ def sql_mode(url: str, articles: list[list[str]]) -> dict[str, Any]:
     assert isinstance(backend, SqlIndex)
     with app.sessions.begin() as session:
         source = repo.get_or_create_source(session, "bench").id
-        ids = [repo.create_article(session, NewArticle(source_id=source, entry_key=f"a{i}", content_hash="x")).id for i in range(len(articles))]
+        ids = [
+            repo.create_article(session, NewArticle(source_id=source, entry_key=f"a{i}", content_hash="x")).id
+            for i in range(len(articles))
+        ]
     matrices = [app.signer.signatures(paragraphs) for paragraphs in articles]
     started = time.perf_counter()
     for article_id, matrix in zip(ids, matrices, strict=True):
@@ -142,12 +145,16 @@ def redis_race(stories: Sequence[list[str]], prefix: bytes) -> int:
         barrier = threading.Barrier(2)
         seen: list[bool] = []
 
-        def worker(number: int, barrier: threading.Barrier = barrier, lean: list[Any] = lean, trial: int = trial) -> None:
+        def worker(
+            number: int,
+            barrier: threading.Barrier = barrier,
+            lean: list[Any] = lean,
+            trial: int = trial,
+            seen: list[bool] = seen,
+        ) -> None:
+            storage = {"type": "redis", "basename": prefix + b"race", "redis": {"host": "127.0.0.1", "port": 6379}}
             lsh = MinHashLSH(
-                num_perm=signer.num_perm,
-                params=(params.bands, params.rows),
-                storage_config={"type": "redis", "basename": prefix + b"race", "redis": {"host": "127.0.0.1", "port": 6379}},
-                prepickle=False,
+                num_perm=signer.num_perm, params=(params.bands, params.rows), storage_config=storage, prepickle=False
             )
             barrier.wait(timeout=30)
             found = any(lsh.query(m) for m in lean)
@@ -178,15 +185,21 @@ def sql_race(url: str, stories: Sequence[list[str]]) -> int:
             barrier = threading.Barrier(2)
             ids: list[int] = []
 
-            def worker(number: int, barrier: threading.Barrier = barrier, paragraphs: list[str] = paragraphs, trial: int = trial) -> None:
+            def worker(
+                number: int,
+                barrier: threading.Barrier = barrier,
+                paragraphs: list[str] = paragraphs,
+                trial: int = trial,
+                ids: list[int] = ids,
+            ) -> None:
                 app = apps[number]
                 pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
                 app.deduper.ensure_ready()
-                document = ParsedDocument(
-                    blocks=[ParsedBlock(BlockKind.BODY, p) for p in paragraphs], entry_key=f"race-{trial}-{number}", title="Race"
-                )
+                blocks = [ParsedBlock(BlockKind.BODY, p) for p in paragraphs]
+                document = ParsedDocument(blocks=blocks, entry_key=f"race-{trial}-{number}", title="Race")
                 barrier.wait(timeout=30)
-                result = pipeline.ingest(Input(body=document.entry_key.encode(), source=f"w{number}", location="race"), documents=[document])
+                item = Input(body=document.entry_key.encode(), source=f"w{number}", location="race")
+                result = pipeline.ingest(item, documents=[document])
                 if result.articles[0].article_id is not None:
                     ids.append(result.articles[0].article_id)
 
