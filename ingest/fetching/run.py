@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -249,6 +250,7 @@ class _Retrieved:
     skipped_known: int = 0
     directory: list[_DirectoryFile] | None = None
     directory_hash: str | None = None
+    stopped: bool = False  # not started: the fetcher was asked to stop
 
 
 # --- the fetcher ---------------------------------------------------------------------------------
@@ -272,7 +274,8 @@ class FeedFetcher:
         self.policy = self.http.policy
         self.schedule = SchedulePolicy.from_settings(settings)
         self.rng = rng or random.Random()
-        self._stop = threading.Event()
+        # Storing is serialised even when the daemon polls several feeds from its own threads.
+        self._store_lock = threading.Lock()
 
     def close(self) -> None:
         self.http.close()
@@ -306,14 +309,18 @@ class FeedFetcher:
     def run(
         self, targets: Sequence[FeedTarget], force: bool = False, stop: threading.Event | None = None
     ) -> Iterator[FeedResult]:
-        """Fetch every target; yield each feed's result once it is stored."""
-        self._stop = stop or threading.Event()
+        """Fetch every target; yield each feed's result once it is stored.
+
+        Once ``stop`` is set, feeds not yet started are not fetched and pending page fetches wait
+        for the next cycle; what was retrieved is still stored.
+        """
+        stop = stop or threading.Event()
         self._load_host_limits()
         ordered = _interleave_by_host(targets)
         workers = max(1, min(self.settings.max_concurrency, len(ordered)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
             pending: set[Future[_Retrieved]] = {
-                pool.submit(self._retrieve_safely, target, force) for target in ordered
+                pool.submit(self._retrieve_safely, target, force, stop) for target in ordered
             }
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -321,31 +328,34 @@ class FeedFetcher:
                     yield self._store_safely(future.result())
 
     def fetch_one(self, feed_id: int, force: bool = False, stop: threading.Event | None = None) -> FeedResult:
-        """One feed now, in this thread (the daemon's per-feed job)."""
-        self._stop = stop or threading.Event()
+        """One feed now, in this thread (the daemon's per-feed job); safe to call from several threads."""
         self._load_host_limits()
-        return self._store_safely(self._retrieve_safely(self.target(feed_id), force))
+        return self._store_safely(self._retrieve_safely(self.target(feed_id), force, stop or threading.Event()))
 
     # --- stage 1: network and parsing ----------------------------------------------------------
 
-    def _retrieve_safely(self, target: FeedTarget, force: bool) -> _Retrieved:
+    def _retrieve_safely(self, target: FeedTarget, force: bool, stop: threading.Event) -> _Retrieved:
         started = utcnow()
+        if stop.is_set():
+            retrieved = _Retrieved(target, started)
+            retrieved.stopped = True
+            return retrieved
         try:
-            return self._retrieve(target, force, started)
+            return self._retrieve(target, force, started, stop)
         except Exception as exc:  # a bug must cost one feed, not the cycle
             log.exception("fetching feed %s failed unexpectedly", target.name)
             retrieved = _Retrieved(target, started)
             retrieved.error = FetchError(target.url, f"internal error: {type(exc).__name__}: {exc}")
             return retrieved
 
-    def _retrieve(self, target: FeedTarget, force: bool, started: datetime) -> _Retrieved:
+    def _retrieve(self, target: FeedTarget, force: bool, started: datetime, stop: threading.Event) -> _Retrieved:
         retrieved = _Retrieved(target, started)
         try:
             scheme = self.policy.check_url(target.url)
             if scheme == "file":
                 path = path_of_file_url(target.url)
                 if path.is_dir():
-                    self._read_directory(retrieved, path, force)
+                    self._read_directory(retrieved, path, force, stop)
                     return retrieved
                 data = read_capped(path, self.settings.max_body_bytes, target.url)
                 retrieved.body = _Body(target.url, target.url, None, {}, data, len(data))
@@ -373,7 +383,7 @@ class FeedFetcher:
         retrieved.media_type = effective_media_type(body.media_type, body.body)
         retrieved.format = self._format_of(target, body.body, retrieved.media_type)
         if retrieved.format == "feed":
-            self._parse_feed(retrieved)
+            self._parse_feed(retrieved, stop)
         return retrieved
 
     def _slow_host_down(self, retrieved: _Retrieved, exc: FetchError) -> None:
@@ -396,7 +406,7 @@ class FeedFetcher:
         detected = detect_format(body, "", None)
         return detected if detected in WIRE_FORMATS else "feed"
 
-    def _parse_feed(self, retrieved: _Retrieved) -> None:
+    def _parse_feed(self, retrieved: _Retrieved, stop: threading.Event) -> None:
         body = retrieved.body
         assert body is not None
         if _HTML_START.match(body.body[:4096]):
@@ -420,7 +430,7 @@ class FeedFetcher:
         retrieved.resolution = self._resolve(retrieved.target, parsed.documents)
         retrieved.documents = retrieved.resolution.documents
         if retrieved.target.fetch_pages:
-            self._fetch_pages(retrieved)
+            self._fetch_pages(retrieved, stop)
 
     def _resolve(self, target: FeedTarget, documents: list[ParsedDocument]) -> Resolution:
         urls = [d.url for d in documents if d.url]
@@ -436,7 +446,7 @@ class FeedFetcher:
                 known_by_url.setdefault(article.url, []).append(_known(article, formats))
         return resolve_entry_keys(documents, known_by_key, known_by_url, target.entry_identity)
 
-    def _fetch_pages(self, retrieved: _Retrieved) -> None:
+    def _fetch_pages(self, retrieved: _Retrieved, stop: threading.Event) -> None:
         """Article pages for entries that carry only a summary: new entries, or updated ones."""
         assert retrieved.documents is not None and retrieved.resolution is not None
         keep: list[ParsedDocument] = []
@@ -459,7 +469,7 @@ class FeedFetcher:
                 keep.append(document)
         budget = max(0, self.settings.max_pages_per_feed)
         for index, (document, known_entry) in enumerate(wanted):
-            if index >= budget or self._stop.is_set():
+            if index >= budget or stop.is_set():
                 retrieved.pages_deferred += 1
                 continue
             page = _Page(document, utcnow(), known_entry)
@@ -475,13 +485,13 @@ class FeedFetcher:
             retrieved.pages.append(page)
         retrieved.documents = keep
 
-    def _read_directory(self, retrieved: _Retrieved, path: Any, force: bool) -> None:
+    def _read_directory(self, retrieved: _Retrieved, path: Path, force: bool, stop: threading.Event) -> None:
         target = retrieved.target
         entries = list_directory(path, target.url, self.settings.max_directory_files)
         files: list[_DirectoryFile] = []
         for entry in entries:
-            if self._stop.is_set():
-                break
+            if stop.is_set():
+                break  # the manifest then differs next time, and the files not read yet are new
             item = _DirectoryFile(entry.url, utcnow())
             try:
                 item.body = read_capped(entry.path, self.settings.max_body_bytes, entry.url)
@@ -510,7 +520,8 @@ class FeedFetcher:
         began = time.monotonic()
         target = retrieved.target
         try:
-            result = self._store(retrieved)
+            with self._store_lock:
+                result = self._store(retrieved)
         except Exception as exc:
             log.exception("storing feed %s failed", target.name)
             result = FeedResult(target.name, target.url, status="error", error=f"{type(exc).__name__}: {exc}")
@@ -526,6 +537,10 @@ class FeedFetcher:
         target = retrieved.target
         result = FeedResult(target.name, target.url)
         now = utcnow()
+        if retrieved.stopped:
+            result.status = "deferred"
+            result.error = "not fetched: stopping"
+            return result
         if retrieved.deferred is not None:
             result.status = "deferred"
             result.error = str(retrieved.deferred)
