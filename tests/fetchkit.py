@@ -28,6 +28,12 @@ from ingest.cli import main
 from store.models import Article, Feed, Fetch
 
 
+class _Listener(ThreadingHTTPServer):
+    # The default listen backlog (5) drops the SYNs of a burst of new connections, which the
+    # client then retries a second later.
+    request_queue_size = 128
+
+
 @dataclass
 class Recorded:
     method: str
@@ -106,7 +112,7 @@ class FeedServer:
                     with kit._lock:
                         kit._in_flight -= 1
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Listener(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -140,14 +140,15 @@ class _RejectAllCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 def _guarded_transport(policy: AddressPolicy, max_connections: int) -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(trust_env=False, retries=1)
+    ssl_context = httpx.create_ssl_context(trust_env=False)
+    transport = httpx.HTTPTransport(verify=ssl_context, trust_env=False, retries=1)
     # httpx has no public way to pass a network backend to its connection pool; we build the
     # pool ourselves with the same options and ours. A future httpx that drops ``_pool`` fails
     # here, loudly, rather than fetching without the address check.
     if not isinstance(getattr(transport, "_pool", None), httpcore.ConnectionPool):
         raise RuntimeError("unsupported httpx version: cannot install the address policy on its connection pool")
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context,
         max_connections=max_connections,
         max_keepalive_connections=max_connections,
         keepalive_expiry=5.0,
