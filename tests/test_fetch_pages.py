@@ -8,7 +8,9 @@ import pytest
 from fetchkit import FeedServer, FetchEnv, articles_of, feed_row, fetch_rows
 
 from ingest.app import App
+from store import feed_repository as feed_repo
 from store import repository as repo
+from store.models import utcnow
 
 VOA_PAGE = "pages/fundus__us__VoiceOfAmerica_2024_04_28.html"
 ANTARA_PAGE = "pages/indo-scraper__antara-singlepage.html"
@@ -103,13 +105,33 @@ def test_a_page_that_fails_leaves_a_row_and_the_summary(
 
 def test_page_budget_per_cycle(sqlite_app: App, sqlite_fetch_env: FetchEnv, pages: FeedServer) -> None:
     sqlite_fetch_env.configure(max_pages_per_feed=1)
-    url = pages.static("/summaries.xml", summary_feed(pages, "/a/voa.html", "/a/antara.html"))
+    feed = summary_feed(pages, "/a/voa.html", "/a/antara.html")
+    url = pages.static("/summaries.xml", feed, etag='"summaries-1"')
     sqlite_fetch_env.add(url, "summaries", "--fetch-pages")
     code, lines = sqlite_fetch_env.fetch_lines("--feed", "summaries")
     assert lines["summaries"] == "1 new, 0 updated, 0 unchanged (1 pages fetched; 1 pages left for the next cycle)"
-    # The feed is not marked as seen, so the next cycle (same bytes) picks the rest up.
-    assert feed_row(sqlite_app, "summaries").last_body_hash is None
+    # The feed is not marked as seen (no body hash, no validators), so the next cycle gets the
+    # same bytes again instead of a 304, and picks the rest up.
+    stored = feed_row(sqlite_app, "summaries")
+    assert stored.last_body_hash is None and stored.etag is None
     code, lines = sqlite_fetch_env.fetch_lines("--feed", "summaries")
     assert code == 0
     assert lines["summaries"] == "1 new, 0 updated, 1 unchanged (1 pages fetched)"
+    assert "if-none-match" not in pages.requests_to("/summaries.xml")[1].headers
     assert len(articles_of(sqlite_app, "summaries")) == 2
+    assert feed_row(sqlite_app, "summaries").etag == '"summaries-1"'  # complete now: validators kept
+
+
+def test_a_429_on_a_page_slows_the_whole_host(sqlite_app: App, sqlite_fetch_env: FetchEnv, pages: FeedServer) -> None:
+    pages.status("/a/limited.html", 429, {"Retry-After": "600"})
+    url = pages.static("/summaries.xml", summary_feed(pages, "/a/limited.html", "/a/voa.html"))
+    sqlite_fetch_env.add(url, "summaries", "--fetch-pages")
+    code, lines = sqlite_fetch_env.fetch_lines("--feed", "summaries")
+    assert code == 0
+    assert lines["summaries"] == (
+        "1 new, 0 updated, 0 unchanged (0 pages fetched, 1 failed; 1 pages left for the next cycle)"
+    )
+    assert pages.requests_to("/a/voa.html") == []  # the host said wait: the second page waits too
+    with sqlite_app.sessions() as session:
+        limits = {limit.host: limit.reason for limit in feed_repo.host_limits(session, utcnow())}
+    assert limits == {"127.0.0.1": "asked to slow down (HTTP 429)"}

@@ -61,6 +61,7 @@ class HostDeferred(FetchError):
         super().__init__(url, f"deferred until {until.isoformat(timespec='seconds')}: {host} {reason}")
         self.host = host
         self.until = until
+        self.reason = reason
 
 
 def human_size(size: int) -> str:

@@ -480,6 +480,7 @@ class FeedFetcher:
                 continue
             except FetchError as exc:
                 page.error = exc
+                self._slow_host_down(retrieved, exc)
                 if not known_entry:
                     keep.append(document)  # the summary, rather than nothing
             retrieved.pages.append(page)
@@ -542,8 +543,10 @@ class FeedFetcher:
             result.error = "not fetched: stopping"
             return result
         if retrieved.deferred is not None:
+            deferred = retrieved.deferred
             result.status = "deferred"
-            result.error = str(retrieved.deferred)
+            after = deferred.until.isoformat(timespec="seconds")
+            result.error = f"{deferred.host} {deferred.reason}; next try after {after}"
             with self.sessions.begin() as session:
                 feed_repo.postpone_feeds(session, [target.id], retrieved.deferred.until)
             result.next_poll_at = retrieved.deferred.until
@@ -618,11 +621,13 @@ class FeedFetcher:
                 self._input(retrieved, body.body, documents=fallbacks, warnings=(), **common)
             )
             self._absorb(result, again)
+        self._persist_host_block(retrieved)
         complete = retrieved.pages_deferred == 0 and not fallbacks
         if ingested.error is not None:
             return self._failure(retrieved, result, ingested.error, None)
+        # Work left for the next cycle: neither a 304 nor the body hash may let it skip this body.
         self._success(
-            retrieved, result, now, validators=_validators(body),
+            retrieved, result, now, validators=_validators(body) if complete else Validators(),
             body_hash=retrieved.body_hash if complete else None, keep_hash=not complete,
         )
         return result
@@ -700,14 +705,19 @@ class FeedFetcher:
         result.http_status = error.status
         result.fetch_ids.append(self._record_error(retrieved, str(error), error.status))
         retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
-        if retrieved.host_block is not None:
-            host, until, reason = retrieved.host_block
-            with self.sessions.begin() as session:
-                feed_repo.limit_host(session, host, until, reason)
-                feeds = feed_repo.active_feeds(session, include_paused=True)
-                same_host = [f.id for f in feeds if host_of(f.url) == host]
-                feed_repo.postpone_feeds(session, same_host, until)
+        self._persist_host_block(retrieved)
         return self._failure(retrieved, result, str(error), retry_after)
+
+    def _persist_host_block(self, retrieved: _Retrieved) -> None:
+        """A host that asked us to slow down: remember it, and postpone every feed on it."""
+        if retrieved.host_block is None:
+            return
+        host, until, reason = retrieved.host_block
+        with self.sessions.begin() as session:
+            feed_repo.limit_host(session, host, until, reason)
+            feeds = feed_repo.active_feeds(session, include_paused=True)
+            same_host = [f.id for f in feeds if host_of(f.url) == host and f.id != retrieved.target.id]
+            feed_repo.postpone_feeds(session, same_host, until)
 
     # --- rows and health ----------------------------------------------------------------------
 
