@@ -357,7 +357,7 @@ def list_articles(
         query = query.where(Article.deleted_at.is_(None))
     if limit is not None:
         query = query.limit(limit)
-    return [(article, name) for article, name in session.execute(query).tuples()]
+    return [(row[0], row[1]) for row in session.execute(query)]
 
 
 def changes_since(session: Session, since_seq: int, batch_size: int = 500) -> Iterator[ArticleChange]:
