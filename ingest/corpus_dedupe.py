@@ -445,7 +445,7 @@ class CorpusDeduper:
         self, session: Session, prepared: PreparedArticle, linked: Counter[int], own_id: int | None
     ) -> StoryMatch | None:
         if len(prepared.body) < self.config.story.min_shingles:
-            return None
+            return self._identical_short_story(session, prepared, linked, own_id)
         candidates: Counter[int] = Counter(linked)
         found = self.backend.candidates(
             session, DOCUMENT_KIND, prepared.document_signature[None, :], self.min_day(), STORY_CANDIDATE_ESTIMATE
@@ -470,6 +470,28 @@ class CorpusDeduper:
             if best is None or score > max(best.similarity.jaccard, best.similarity.containment):
                 best = StoryMatch(article_id, canonical[article_id], similarity)
         return best
+
+    def _identical_short_story(
+        self, session: Session, prepared: PreparedArticle, linked: Counter[int], own_id: int | None
+    ) -> StoryMatch | None:
+        """A body too short to compare by overlap is still the same story when it is an exact copy.
+
+        Every kept block must be an exact copy of a block of one stored article that has exactly
+        as many blocks (a feed carrying a one-line item that another feed also carries).
+        """
+        kept = len(prepared.blocks)
+        if not kept:
+            return None
+        whole = [a for a, n in linked.items() if n == kept and a != own_id]
+        if not whole:
+            return None
+        canonical = dedupe_repo.canonical_ids(session, whole)
+        stored = dedupe_repo.article_blocks(session, [a for a in whole if a in canonical])
+        for article_id in sorted(whole):
+            if article_id in canonical and len(stored.get(article_id, ())) == kept:
+                size = len(prepared.body)
+                return StoryMatch(article_id, canonical[article_id], StorySimilarity(1.0, 1.0, size, size, size))
+        return None
 
     def after_save(
         self,

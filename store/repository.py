@@ -10,8 +10,11 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from store.errors import NotFoundError
@@ -36,12 +39,22 @@ CHANGE_COUNTER_ID = 1
 # --- sources and feeds -------------------------------------------------------------------------
 
 
+def _insert_ignoring_conflict(session: Session, model: type[Any], key: str, values: dict[str, Any]) -> None:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, on SQLite and PostgreSQL.
+
+    Two workers creating the same row at once must both succeed: the loser waits for the
+    winner's commit (PostgreSQL) or its write lock (SQLite), then finds the row.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+
+
 def get_or_create_source(session: Session, name: str) -> Source:
     source = session.scalar(select(Source).where(Source.name == name))
     if source is None:
-        source = Source(name=name)
-        session.add(source)
-        session.flush()
+        _insert_ignoring_conflict(session, Source, "name", {"name": name, "created_at": utcnow()})
+        source = session.scalars(select(Source).where(Source.name == name)).one()
     return source
 
 
@@ -87,19 +100,19 @@ def store_raw_document(
     existing = session.scalar(select(RawDocument).where(RawDocument.content_hash == content_hash))
     if existing is not None:
         return existing
-    document = RawDocument(
-        content_hash=content_hash,
-        url=url,
-        media_type=media_type,
-        format=format,
-        size=len(body),
-        compression="zlib",
-        body=zlib.compress(body, 6),
-        headers=headers,
-    )
-    session.add(document)
-    session.flush()
-    return document
+    values = {
+        "content_hash": content_hash,
+        "url": url,
+        "media_type": media_type,
+        "format": format,
+        "size": len(body),
+        "compression": "zlib",
+        "body": zlib.compress(body, 6),
+        "headers": headers,
+        "created_at": utcnow(),
+    }
+    _insert_ignoring_conflict(session, RawDocument, "content_hash", values)
+    return session.scalars(select(RawDocument).where(RawDocument.content_hash == content_hash)).one()
 
 
 def raw_document_bytes(document: RawDocument) -> bytes:

@@ -2,6 +2,6 @@
 
 from types import ModuleType
 
-from ingest.commands import articles, db, export, feeds, fetch, index, ingest_files
+from ingest.commands import articles, db, export, feeds, fetch, index, ingest_files, run
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (db, ingest_files, articles, export, feeds, index, fetch)
+COMMAND_MODULES: tuple[ModuleType, ...] = (db, ingest_files, articles, export, feeds, index, fetch, run)

@@ -18,6 +18,8 @@ def register(subparsers: Any) -> None:
     listing.add_argument("--source", help="only this source's articles")
     listing.add_argument("--limit", type=int, help="at most this many")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.add_argument("--details", action="store_true",
+                         help="also what was kept and removed: captions, credit, removals and duplicate links")
     listing.set_defaults(handler=run_list)
     show = add_command(actions, "show", "Show one article: body, captions, credit, removals, duplicate links.",
                        "newsdedup articles show 12 --json")
@@ -41,9 +43,25 @@ def run_list(app: App, args: argparse.Namespace) -> int:
                     "published_at": article.published_at.isoformat() if article.published_at else None,
                     "version": article.version,
                 })
+            elif args.details:
+                print_details(article_json(session, article))
             else:
                 print(f"{article.id:>6}  {source:<16.16}  {article.title or '(untitled)'}")
     return 0
+
+
+def print_details(data: dict[str, Any]) -> None:
+    """A few lines per article: what came out, and what was removed and why."""
+    canonical = "" if data["canonical_id"] == data["id"] else f"  (same story as article {data['canonical_id']})"
+    print(f"article {data['id']} [{data['source']}] {data['title'] or '(untitled)'}{canonical}")
+    linked = sum(1 for p in data["paragraphs"] if p["duplicate_of"] and p["duplicate_of"]["article_id"] != data["id"])
+    print(f"  kept: {len(data['body'])} paragraphs, {len(data['captions'])} captions"
+          + (f", {linked} seen before in other articles" if linked else ""))
+    if data["credit"]:
+        print(f"  credit: {data['credit']}  agencies: {', '.join(data['agencies']) or '-'}")
+    for removal in data["removed"]:
+        text = removal["text"] if len(removal["text"]) <= 70 else removal["text"][:67] + "..."
+        print(f"  removed [{removal['reason']}]: {text}")
 
 
 def run_show(app: App, args: argparse.Namespace) -> int:
