@@ -24,6 +24,7 @@ from ingest.extraction import HtmlExtractor, decode_html
 from ingest.formats import decode_text, detect_format, parse_feed, parse_text
 from ingest.formats.ninjs import parse_ninjs
 from ingest.formats.nitf import parse_nitf
+from ingest.formats.text import media_type_charset
 from store import NewArticle, NewRemoval
 from store import repository as repo
 from store.models import utcnow
@@ -128,7 +129,7 @@ class Pipeline:
             if not feed.documents and not feed.entry_errors:
                 return [], [*feed.warnings, f"{item.location}: feed has no entries"]
             return feed.documents, feed.warnings + feed.entry_errors
-        declared = _charset(item.media_type)
+        declared = media_type_charset(item.media_type)
         key = item.entry_key or (("url:" + item.url) if item.url else "hash:" + content_hash(item.body))
         if fmt == "html":
             html = decode_html(item.body, item.location, declared)
@@ -274,16 +275,6 @@ class Pipeline:
         )
         removed = len(clean.removed) + len(linked.removals)
         return ArticleOutcome(article.id, status, clean.title, document.entry_key, removed=removed)
-
-
-def _charset(media_type: str | None) -> str | None:
-    if not media_type:
-        return None
-    for part in media_type.split(";")[1:]:
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            return value.strip().strip('"').lower()
-    return None
 
 
 __all__ = ["ArticleOutcome", "BlockKind", "IngestResult", "Input", "Pipeline", "content_hash"]

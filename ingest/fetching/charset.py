@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from ingest.formats.text import media_type_charset
+
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -24,14 +26,7 @@ _DECLARED = re.compile(
 _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*\"?[^;\"]*\"?", re.IGNORECASE)
 
 
-def declared_charset(media_type: str | None) -> str | None:
-    if not media_type:
-        return None
-    for part in media_type.split(";")[1:]:
-        key, _, value = part.partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            return value.strip().strip('"').lower()
-    return None
+declared_charset = media_type_charset
 
 
 def _codec(name: str) -> str | None:

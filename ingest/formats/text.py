@@ -44,6 +44,17 @@ def decode_text(body: bytes, location: str, declared: str | None = None) -> str:
     return str(best)
 
 
+def media_type_charset(media_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type value, lower-cased, or None."""
+    if not media_type:
+        return None
+    for part in media_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"').lower()
+    return None
+
+
 def parse_text(text: str, entry_key: str, url: str | None = None) -> ParsedDocument:
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
     blocks = [
