@@ -56,18 +56,18 @@ def test_text_xml_without_charset_is_not_read_as_ascii(
 
 
 def test_malformed_feed_that_yields_entries_is_a_warning_not_a_failure(
-    app: App, fetch_env: FetchEnv, feed_server: FeedServer, corpus: Path
+    sqlite_app: App, sqlite_fetch_env: FetchEnv, feed_server: FeedServer, corpus: Path
 ) -> None:
     body = (corpus / FEEDS / "edge" / "fastfeedparser__utf16-declared.xml").read_bytes()
     url = feed_server.static("/blog.xml", body, content_type="application/rss+xml")
-    fetch_env.add(url, "blog")
-    code, lines = fetch_env.fetch_lines("--feed", "blog")
+    sqlite_fetch_env.add(url, "blog")
+    code, lines = sqlite_fetch_env.fetch_lines("--feed", "blog")
     assert code == 0
     assert lines["blog"].startswith("59 new, 0 updated, 0 unchanged") and "1 warning" in lines["blog"]
-    row = fetch_rows(app, "blog")[0]
+    row = fetch_rows(sqlite_app, "blog")[0]
     assert row.outcome == "ok" and row.error is None
     assert row.warning is not None and "malformed feed, entries recovered" in row.warning
-    feed = feed_row(app, "blog")
+    feed = feed_row(sqlite_app, "blog")
     assert feed.consecutive_errors == 0 and feed.last_error is None
 
 

@@ -23,16 +23,18 @@ from ingest.fetching.hosts import HostGate
 WAPO = "feeds/fastfeedparser__washingtonpost-world.xml"
 
 
-def test_stalled_response_ends_with_a_read_timeout(app: App, fetch_env: FetchEnv, feed_server: FeedServer) -> None:
-    fetch_env.configure(read_timeout_seconds=0.5, total_timeout_seconds=10.0)
+def test_stalled_response_ends_with_a_read_timeout(
+    sqlite_app: App, sqlite_fetch_env: FetchEnv, feed_server: FeedServer
+) -> None:
+    sqlite_fetch_env.configure(read_timeout_seconds=0.5, total_timeout_seconds=10.0)
     url = feed_server.stall("/stalled.xml", seconds=30)
-    fetch_env.add(url, "stalled")
+    sqlite_fetch_env.add(url, "stalled")
     began = time.monotonic()
-    code, results = fetch_env.fetch("--feed", "stalled")
+    code, results = sqlite_fetch_env.fetch("--feed", "stalled")
     assert time.monotonic() - began < 8
     assert code == 1
     assert results["stalled"]["error"] == f"{url}: body stalled for 0.5 s (read timeout)"
-    rows = fetch_rows(app, "stalled")
+    rows = fetch_rows(sqlite_app, "stalled")
     assert [(r.outcome, r.error) for r in rows] == [("error", results["stalled"]["error"])]
 
 
@@ -62,14 +64,16 @@ def test_trickling_body_ends_at_the_total_deadline(
     assert [r.outcome for r in fetch_rows(sqlite_app, "trickle")] == ["error"]
 
 
-def test_endless_body_is_refused_at_the_cap(app: App, fetch_env: FetchEnv, feed_server: FeedServer) -> None:
-    fetch_env.configure(max_body_bytes=1024 * 1024)
+def test_endless_body_is_refused_at_the_cap(
+    sqlite_app: App, sqlite_fetch_env: FetchEnv, feed_server: FeedServer
+) -> None:
+    sqlite_fetch_env.configure(max_body_bytes=1024 * 1024)
     url = feed_server.endless("/endless.xml")
-    fetch_env.add(url, "endless")
-    code, results = fetch_env.fetch("--feed", "endless")
+    sqlite_fetch_env.add(url, "endless")
+    code, results = sqlite_fetch_env.fetch("--feed", "endless")
     assert code == 1
     assert results["endless"]["error"] == f"{url}: body larger than 1 MB"
-    rows = fetch_rows(app, "endless")
+    rows = fetch_rows(sqlite_app, "endless")
     assert [(r.outcome, r.raw_document_id) for r in rows] == [("error", None)]  # nothing of it stored
 
 
@@ -165,7 +169,10 @@ def test_minimum_delay_between_requests_to_one_host(
     arrivals = sorted(r.at for r in feed_server.requests)
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(arrivals) == 4
-    assert min(gaps) >= 0.2, gaps
+    # 0.25 s apart at the gate; arrival times carry thread-scheduling noise, so allow half of it.
+    # Without the gate the four requests arrive together (gaps of milliseconds).
+    assert min(gaps) >= 0.125, gaps
+    assert arrivals[-1] - arrivals[0] >= 3 * 0.25 - 0.05
 
 
 def test_host_gate_counts_slots_per_host() -> None:

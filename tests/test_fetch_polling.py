@@ -21,11 +21,12 @@ FEEDS = [
 
 
 def test_polls_from_several_threads_share_one_fetcher(
-    app: App, fetch_env: FetchEnv, feed_server: FeedServer, corpus: Path
+    sqlite_app: App, sqlite_fetch_env: FetchEnv, feed_server: FeedServer, corpus: Path
 ) -> None:
     for index, name in enumerate(FEEDS):
-        fetch_env.add(feed_server.static(f"/{index}.xml", (corpus / "feeds" / name).read_bytes()), f"feed{index}")
-    settings = load_settings(fetch_env.config_path, environ={}, database_url=app.database_url)
+        body = (corpus / "feeds" / name).read_bytes()
+        sqlite_fetch_env.add(feed_server.static(f"/{index}.xml", body), f"feed{index}")
+    settings = load_settings(sqlite_fetch_env.config_path, environ={}, database_url=sqlite_app.database_url)
     daemon_app = App(settings)
     fetcher = open_fetcher(daemon_app)
     poll = poller(fetcher)
@@ -55,4 +56,4 @@ def test_polls_from_several_threads_share_one_fetcher(
     finally:
         fetcher.close()
         daemon_app.close()
-    assert sum(len(articles_of(app, f"feed{index}")) for index in range(3)) == 29
+    assert sum(len(articles_of(sqlite_app, f"feed{index}")) for index in range(3)) == 29

@@ -14,26 +14,26 @@ from ingest.fetching.safety import AddressPolicy, GuardedBackend, RefusedAddress
 
 
 def test_loopback_is_refused_unless_allowed(
-    app: App, fetch_env: FetchEnv, feed_server: FeedServer, corpus: Path
+    sqlite_app: App, sqlite_fetch_env: FetchEnv, feed_server: FeedServer, corpus: Path
 ) -> None:
-    fetch_env.configure(allowed_hosts=[])
+    sqlite_fetch_env.configure(allowed_hosts=[])
     url = feed_server.static("/feed.xml", (corpus / "feeds/fastfeedparser__npr-world.xml").read_bytes())
-    code, _, err = fetch_env.cli("feeds", "add", url, "--name", "literal")
+    code, _, err = sqlite_fetch_env.cli("feeds", "add", url, "--name", "literal")
     assert code == 1
     assert "refused: 127.0.0.1 resolves to 127.0.0.1 (loopback)" in err
 
     # A name is resolved when we connect, and its addresses are checked there.
     named = feed_server.url("/feed.xml", host="localhost")
-    fetch_env.add(named, "named")
-    code, results = fetch_env.fetch("--feed", "named")
+    sqlite_fetch_env.add(named, "named")
+    code, results = sqlite_fetch_env.fetch("--feed", "named")
     assert code == 1
     assert results["named"]["error"].startswith(f"{named}: refused: localhost resolves to ")
     assert "(loopback)" in results["named"]["error"]
     assert feed_server.requests == []  # not one byte reached the server
-    assert [r.outcome for r in fetch_rows(app, "named")] == ["error"]
+    assert [r.outcome for r in fetch_rows(sqlite_app, "named")] == ["error"]
 
-    fetch_env.configure(allowed_hosts=["localhost"])
-    code, results = fetch_env.fetch("--feed", "named")
+    sqlite_fetch_env.configure(allowed_hosts=["localhost"])
+    code, results = sqlite_fetch_env.fetch("--feed", "named")
     assert code == 0 and results["named"]["created"] == 10
 
 

@@ -44,6 +44,7 @@ class HostGate:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._starting: dict[str, threading.Lock] = {}
         self._next_start: dict[str, float] = {}
         self._blocked: dict[str, tuple[datetime, str]] = {}
 
@@ -61,12 +62,12 @@ class HostGate:
             return None
         return entry
 
-    def _slot(self, host: str) -> threading.BoundedSemaphore:
+    def _slot(self, host: str) -> tuple[threading.BoundedSemaphore, threading.Lock]:
         with self._lock:
-            slot = self._slots.get(host)
-            if slot is None:
-                slot = self._slots[host] = threading.BoundedSemaphore(self.concurrency)
-            return slot
+            if host not in self._slots:
+                self._slots[host] = threading.BoundedSemaphore(self.concurrency)
+                self._starting[host] = threading.Lock()
+            return self._slots[host], self._starting[host]
 
     def _check(self, host: str, url: str) -> None:
         blocked = self.blocked_until(host)
@@ -78,15 +79,16 @@ class HostGate:
         """Hold one of the host's slots for a request to ``url``, after the host's minimum gap."""
         host = host_of(url)
         self._check(host, url)
-        slot = self._slot(host)
+        slot, starting = self._slot(host)
         slot.acquire()
         try:
-            with self._lock:
-                start = max(self._clock(), self._next_start.get(host, 0.0))
-                self._next_start[host] = start + self.delay
-            wait = start - self._clock()
-            if wait > 0:
-                self._sleep(wait)
+            # Starts on one host are taken one at a time, and the gap runs from the moment a request
+            # really starts, so a thread that woke up late never squeezes the next one closer.
+            with starting:
+                wait = self._next_start.get(host, 0.0) - self._clock()
+                if wait > 0:
+                    self._sleep(wait)
+                self._next_start[host] = self._clock() + self.delay
             # Another feed on this host may have been told to slow down while we waited.
             self._check(host, url)
             yield
