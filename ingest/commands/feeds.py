@@ -24,6 +24,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def feed_json_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _short(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
 def feed_json(feed: Feed, source: str) -> dict[str, Any]:
     return {
         "name": feed.name,
@@ -204,16 +212,17 @@ def run_show(app: App, args: argparse.Namespace) -> int:
     if data["url"] != data["original_url"]:
         print(f"  declared as {data['original_url']}")
     health = "ok" if not data["consecutive_errors"] else f"{data['consecutive_errors']} consecutive errors"
-    last_success = data["last_success_at"] or "never"
-    print(f"  health {health}; last success {last_success}; next poll {data['next_poll_at'] or 'now'}")
+    last_success = _short(feed_json_time(data["last_success_at"])) or "never"
+    next_poll = _short(feed_json_time(data["next_poll_at"])) or "now"
+    print(f"  health {health}; last success {last_success}; next poll {next_poll}")
     if data["last_error"]:
         print(f"  last error: {data['last_error']}")
     for change in data["url_changes"]:
-        print(f"  url {change['reason']} at {change['at']}: {change['from']} -> {change['to']}")
+        print(f"  url {change['reason']} at {_short(feed_json_time(change['at']))}: {change['from']} -> {change['to']}")
     for fetch in data["fetches"]:
         status = fetch["http_status"] if fetch["http_status"] is not None else "-"
         detail = fetch["error"] or f"{fetch['articles_created']} new, {fetch['articles_updated']} updated"
-        print(f"  {fetch['started_at']}  {fetch['outcome']:<12} {status}  {detail}")
+        print(f"  {_short(feed_json_time(fetch['started_at']))}  {fetch['outcome']:<12} {status}  {detail}")
     return 0
 
 
