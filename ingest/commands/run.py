@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from config import load_feed_specs
 from ingest.app import App
 from ingest.commands._common import add_command
-from ingest.daemon import Daemon, DaemonOptions, PollReport
+from ingest.daemon import Daemon, DaemonOptions
 from ingest.fetching import open_fetcher, open_registry
+from ingest.fetching.polling import poller
 from ingest.observability import configure_logging
 
 
@@ -56,18 +55,6 @@ def run(app: App, args: argparse.Namespace) -> int:
         if feeds_file:
             registry.sync(load_feed_specs(Path(feeds_file)))
 
-    def poll(feed_id: int, stop: threading.Event) -> PollReport:
-        started = time.monotonic()
-        result = fetcher.fetch_one(feed_id, stop=stop)
-        return PollReport(
-            feed=result.feed,
-            outcome=result.status,
-            created=result.created,
-            updated=result.updated,
-            error=result.error,
-            seconds=result.seconds or (time.monotonic() - started),
-        )
-
     options = DaemonOptions(
         worker_id=args.worker_id,
         sync_seconds=args.sync_seconds,
@@ -77,7 +64,7 @@ def run(app: App, args: argparse.Namespace) -> int:
         metrics_host=args.metrics_host,
         metrics_port=args.metrics_port,
     )
-    daemon = Daemon(app, poll, options, sync_hook=sync_feeds_file)
+    daemon = Daemon(app, poller(fetcher), options, sync_hook=sync_feeds_file)
     daemon.install_signal_handlers()
     try:
         return daemon.run()

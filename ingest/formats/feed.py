@@ -195,7 +195,10 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
     if parsed.get("bozo") and not parsed.entries:
         repaired = _recover_xml(body)
         if repaired is not None:
-            second = feedparser.parse(repaired, response_headers=dict(headers or {}))
+            try:
+                second = feedparser.parse(repaired, response_headers=dict(headers or {}))
+            except (AttributeError, TypeError, ValueError):
+                second = first  # the repair did not help; report the original problem below
             if second.entries:
                 warnings.append(f"{location}: malformed XML repaired before parsing: {parsed.get('bozo_exception')}")
                 parsed = second
