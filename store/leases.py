@@ -39,6 +39,26 @@ def try_claim_feed(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def claim_for_operator(session: Session, feed_id: int, worker: str, now: datetime, lease_until: datetime) -> str | None:
+    """Take the lease for a fetch an operator asked for (paused or not yet due is fine).
+
+    Returns None when taken, else the worker that holds the feed now.
+    """
+    result = session.execute(
+        update(Feed)
+        .where(
+            Feed.id == feed_id,
+            or_(Feed.lease_owner.is_(None), Feed.lease_expires_at < now, Feed.lease_owner == worker),
+        )
+        .values(lease_owner=worker, lease_expires_at=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        return None
+    owner = session.scalar(select(Feed.lease_owner).where(Feed.id == feed_id))
+    return owner or "another worker"
+
+
 def claim_due_feeds(
     session: Session, worker: str, now: datetime, lease_until: datetime, limit: int
 ) -> list[int]:

@@ -7,17 +7,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from fetchkit import FeedServer, FetchEnv, fetch_rows, iter_items
 from sqlalchemy import func, select
 
 from ingest.app import App
 from store.models import Article, ArticleChange, Feed, Fetch
 from tests.conftest import REPO, make_app
-from tests.fetchkit import FeedServer, iter_items
 
 DAEMON_SETTINGS = """
 [fetch]
@@ -30,13 +31,6 @@ per_host_concurrency = 8
 default_interval_seconds = 3600
 min_interval_seconds = 60
 """
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    server = FeedServer()
-    yield server
-    server.close()
 
 
 def write_files(tmp_path: Path, feeds: dict[str, str], extra_settings: str = "") -> tuple[Path, Path]:
@@ -257,3 +251,23 @@ def test_refuses_to_start_on_a_database_not_at_head(sqlite_url: str, tmp_path: P
     err = process.logs()
     process.kill()
     assert "newsdedup db upgrade" in err and err.count("\n") == 1
+
+
+def test_fetch_command_leaves_a_feed_the_daemon_is_polling_alone(
+    sqlite_fetch_env: FetchEnv, sqlite_app: App, feed_server: FeedServer, corpus: Path
+) -> None:
+    body = (corpus / "feeds" / "fastfeedparser__npr-world.xml").read_bytes()
+    sqlite_fetch_env.add(feed_server.static("/busy.xml", body), "busy")
+    sqlite_fetch_env.add(feed_server.static("/free.xml", body), "free")
+    now = datetime.now(UTC)
+    with sqlite_app.sessions.begin() as session:
+        feed = session.scalars(select(Feed).where(Feed.name == "busy")).one()
+        feed.lease_owner, feed.lease_expires_at = "daemon-host:4242", now + timedelta(minutes=5)
+    code, lines = sqlite_fetch_env.fetch_lines("--all")
+    assert code == 0
+    assert lines["busy"] == "busy: being polled by daemon-host:4242"
+    assert lines["free"].startswith(f"{sum(1 for _ in iter_items(body.decode()))} new")
+    assert fetch_rows(sqlite_app, "busy") == [] and len(fetch_rows(sqlite_app, "free")) == 1
+    with sqlite_app.sessions() as session:
+        free = session.scalars(select(Feed).where(Feed.name == "free")).one()
+        assert free.lease_owner is None  # the command let go of what it took

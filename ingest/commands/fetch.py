@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.app import App
 from ingest.commands._common import add_command, print_json_line
+from ingest.daemon import default_worker_id
 from ingest.errors import InputError
 from ingest.fetching import open_fetcher
+from store import leases
 from store.errors import NotFoundError
+
+# Leases keep a running daemon off the feeds this command is fetching (and this command off the
+# daemon's); a crashed command's leases expire after this long.
+LEASE = timedelta(minutes=10)
 
 
 def register(subparsers: Any) -> None:
@@ -41,14 +48,30 @@ def run(app: App, args: argparse.Namespace) -> int:
         if not targets:
             print("no feed is due (use --all to fetch every feed now)", file=sys.stderr)
             return 0
+        worker = f"cli:{default_worker_id()}"
+        now = datetime.now(UTC)
+        free = []
+        with app.sessions.begin() as session:
+            for target in targets:
+                owner = leases.claim_for_operator(session, target.id, worker, now, now + LEASE)
+                if owner is None:
+                    free.append(target)
+                elif args.json:
+                    print_json_line({"feed": target.name, "url": target.url, "status": "busy", "worker": owner})
+                else:
+                    print(f"{target.name}: busy: being polled by {owner}", flush=True)
         failed = 0
-        for result in fetcher.run(targets, force=args.force):
-            if result.status == "error":
-                failed += 1
-            if args.json:
-                print_json_line(result.as_json())
-            else:
-                print(result.line(), flush=True)
+        try:
+            for result in fetcher.run(free, force=args.force):
+                if result.status == "error":
+                    failed += 1
+                if args.json:
+                    print_json_line(result.as_json())
+                else:
+                    print(result.line(), flush=True)
+        finally:
+            with app.sessions.begin() as session:
+                leases.release_all(session, worker)
         return 1 if failed else 0
     finally:
         fetcher.close()
