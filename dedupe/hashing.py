@@ -27,6 +27,7 @@ _Q = 0xC2B2AE3D27D4EB4F  # token polynomial base (odd)
 _K = 0x165667B19E3779F9  # token length salt
 _C1 = 0xFF51AFD7ED558CCD
 _C2 = 0xC4CEB9FE1A85EC53
+_TEXT_SEPARATOR = "\n"
 
 UInt64Array = npt.NDArray[np.uint64]
 UInt32Array = npt.NDArray[np.uint32]
@@ -70,6 +71,20 @@ def shingle_hash32(shingle: bytes | str) -> int:
     return _fmix64_int(combined) >> 32
 
 
+def _geometric(base: int, size: int) -> UInt64Array:
+    """base^i mod 2^64 for i < size, by doubling (a cumprod is an order of magnitude slower)."""
+    table = np.empty(size, dtype=U64)
+    table[0] = 1
+    filled = 1
+    step = base
+    while filled < size:
+        count = min(filled, size - filled)
+        np.multiply(table[:count], U64(step), out=table[filled : filled + count])
+        filled += count
+        step = (step * step) & _MASK64
+    return table
+
+
 class ShingleHasher:
     """Hashes the shingles of many texts per call. Keeps a table of powers between calls."""
 
@@ -81,65 +96,93 @@ class ShingleHasher:
         """P^i and P^-i (mod 2^64) for i < length; P is odd, so it has an inverse."""
         if len(self._powers) < length:
             size = max(length, 2 * len(self._powers), 1024)
-            table = np.full(size, _P, dtype=U64)
-            table[0] = 1
-            self._powers = np.cumprod(table, dtype=U64)
-            table[1:] = _P_INVERSE
-            self._inverse = np.cumprod(table, dtype=U64)
+            self._powers = _geometric(_P, size)
+            self._inverse = _geometric(_P_INVERSE, size)
         return self._powers, self._inverse
 
-    def token_hashes(self, joined: bytes) -> UInt64Array:
-        """Hashes of the space-separated tokens of ``joined`` (no empty tokens)."""
-        buffer = np.frombuffer(joined, dtype=np.uint8)
-        length = len(buffer)
-        spaces = np.flatnonzero(buffer == 32)
-        starts = np.empty(len(spaces) + 1, dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = spaces + 1
-        ends = np.empty_like(starts)
-        ends[:-1] = spaces
-        ends[-1] = length
-        lengths = ends - starts
-        # Byte i contributes (b_i + 1) * P^i; a token's sum times P^-start is then
-        # sum_j (b_j + 1) * P^j over its own bytes, whatever its place in the buffer.
-        powers, inverse = self._power_tables(length)
-        contributions = (buffer.astype(U64) + U64(1)) * powers[:length]
-        contributions[spaces] = 0
-        sums = np.add.reduceat(contributions, starts) * inverse[starts]
-        return fmix64(sums + lengths.astype(U64) * U64(_K))
-
     def hash_texts(
-        self, token_strings: Sequence[str], sizes: Sequence[int] | Int64Array
+        self, token_strings: Sequence[str], sizes: Sequence[int] | Int64Array | int
     ) -> tuple[UInt32Array, Int64Array]:
         """Shingle hashes of each text, concatenated in text order, and how many each text has.
 
         ``token_strings[i]`` holds text i's tokens joined by single spaces (empty for no
-        tokens); ``sizes[i]`` is its n-gram size. A text with fewer tokens than its size has one
-        shingle, all of its tokens.
+        tokens); ``sizes[i]`` (or one ``sizes`` for all) is its n-gram size. A text with fewer
+        tokens than its size has one shingle, all of its tokens.
         """
         count = len(token_strings)
-        size_array = np.asarray(sizes, dtype=np.int64)
-        token_counts = np.fromiter(((s.count(" ") + 1) if s else 0 for s in token_strings), dtype=np.int64, count=count)
+        # Texts joined by newlines: one encode and one byte scan find every token and text
+        # boundary, with no Python step per text (tokens never hold whitespace).
+        joined = _TEXT_SEPARATOR.join(token_strings)
+        if joined.count(_TEXT_SEPARATOR) != max(count - 1, 0):
+            raise ValueError("token strings must not contain newlines (pass normalised text)")
+        buffer = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+        length = len(buffer)
+        is_separator = buffer == 10
+        boundaries = np.flatnonzero(is_separator | (buffer == 32))
+        starts = np.empty(len(boundaries) + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = boundaries + 1
+        ends = np.empty_like(starts)
+        ends[:-1] = boundaries
+        ends[-1] = length
+        owner_all = np.zeros(len(starts), dtype=np.int64)
+        np.cumsum(is_separator[boundaries], out=owner_all[1:])
+        nonempty = np.flatnonzero(ends > starts)  # an empty text is one empty "token"
+        owner = owner_all[nonempty]
+        token_counts = np.bincount(owner, minlength=count).astype(np.int64)
+        size_array = np.broadcast_to(np.asarray(sizes, dtype=np.int64), (count,))
         shingle_counts = np.where(
             token_counts >= size_array, token_counts - size_array + 1, np.minimum(token_counts, 1)
         ).astype(np.int64)
-        total = int(shingle_counts.sum())
-        if total == 0:
+        tokens_total = len(nonempty)
+        if tokens_total == 0:
             return np.zeros(0, dtype=np.uint32), shingle_counts
-        joined = " ".join(s for s in token_strings if s).encode("utf-8")
-        tokens = self.token_hashes(joined)
-        first_token = np.cumsum(token_counts) - token_counts
-        owner = np.repeat(np.arange(count, dtype=np.int64), shingle_counts)
-        first_shingle = np.cumsum(shingle_counts) - shingle_counts
-        position = first_token[owner] + (np.arange(total, dtype=np.int64) - first_shingle[owner])
-        width = np.minimum(size_array, token_counts)[owner]
-        combined = np.empty(total, dtype=U64)
-        for span in np.unique(width):
-            selected = np.flatnonzero(width == span)
-            start = position[selected]
-            value = tokens[start].copy()
-            for offset in range(1, int(span)):
-                value *= U64(_Q)
-                value += tokens[start + offset]
-            combined[selected] = value
+        tokens = self._token_hashes(buffer, boundaries, starts[nonempty], ends[nonempty])
+        # Shingle t spans tokens [t, t + width) of its own text: every full window, plus the
+        # first token of a text shorter than its size (one shingle of all its tokens).
+        text_end = np.cumsum(token_counts)
+        place = np.arange(tokens_total, dtype=np.int64)
+        remaining = text_end[owner] - place
+        token_size = size_array[owner]
+        valid = remaining >= token_size
+        short = np.flatnonzero((token_counts > 0) & (token_counts < size_array))
+        valid[(text_end - token_counts)[short]] = True
+        positions = np.flatnonzero(valid)
+        widths = np.minimum(token_size[positions], remaining[positions])
+        present = np.flatnonzero(np.bincount(widths))
+        combined = np.empty(len(positions), dtype=U64)
+        # Window values of growing width, over the whole token array at once (contiguous
+        # slices, no gathers): after step w, values[t] = sum_i tokens[t + i] * Q^(w-1-i).
+        values = tokens.copy()
+        for width in range(1, int(present[-1]) + 1):
+            if width > 1:
+                head = values[: tokens_total - width + 1]
+                head *= U64(_Q)
+                head += tokens[width - 1 :]
+            if width in present:
+                if len(present) == 1:
+                    combined = values[positions]
+                else:
+                    chosen = widths == width
+                    combined[chosen] = values[positions[chosen]]
         return (fmix64(combined) >> U64(32)).astype(np.uint32), shingle_counts
+
+    def _token_hashes(
+        self, buffer: npt.NDArray[np.uint8], boundaries: Int64Array, starts: Int64Array, ends: Int64Array
+    ) -> UInt64Array:
+        """Hashes of the tokens ``buffer[starts[i]:ends[i]]`` (boundary bytes at ``boundaries``)."""
+        length = len(buffer)
+        # Byte i contributes (b_i + 1) * P^i; a token's sum times P^-start is then
+        # sum_j (b_j + 1) * P^j over its own bytes, whatever its place in the buffer.
+        powers, inverse = self._power_tables(length + 1)
+        prefix = np.empty(length + 1, dtype=U64)
+        prefix[0] = 0
+        contributions = prefix[1:]
+        np.add(buffer, U64(1), out=contributions, dtype=U64)
+        contributions *= powers[:length]
+        contributions[boundaries] = 0
+        # Sums by prefix differences (wrap-around is fine: the hash is mod 2^64), far cheaper
+        # than a reduceat over tens of thousands of short segments.
+        np.cumsum(prefix, out=prefix)
+        sums = (prefix[ends] - prefix[starts]) * inverse[starts]
+        return fmix64(sums + (ends - starts).astype(U64) * U64(_K))

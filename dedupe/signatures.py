@@ -124,17 +124,23 @@ class Signer:
         self, texts: Sequence[str], *, normalized: bool = False, sizes: ShingleSizes = PARAGRAPH
     ) -> SignatureMatrix:
         """One signature row per text (an empty text gets the empty signature)."""
-        token_strings: list[str] = []
-        shingle_sizes: list[int] = []
-        for text in texts:
-            folded = text if normalized else normalize(text)
-            joined, unspaced = token_string(folded)
-            token_strings.append(joined)
-            shingle_sizes.append(sizes.for_text(unspaced))
+        token_strings: Sequence[str] = texts
+        shingle_sizes: Sequence[int] | int = sizes.for_text(False)
+        # Normalised ASCII text (the common case) is already its token string.
+        if not (normalized and "".join(texts).isascii()):
+            strings: list[str] = []
+            per_text: list[int] = []
+            for text in texts:
+                folded = text if normalized else normalize(text)
+                joined, unspaced = token_string(folded)
+                strings.append(joined)
+                per_text.append(sizes.for_text(unspaced))
+            token_strings, shingle_sizes = strings, per_text
         out = np.empty((len(token_strings), self.num_perm), dtype=np.uint32)
         for first in range(0, len(token_strings), _CHUNK_TEXTS):
             last = first + _CHUNK_TEXTS
-            hashes, counts = self._hasher.hash_texts(token_strings[first:last], shingle_sizes[first:last])
+            chunk_sizes = shingle_sizes if isinstance(shingle_sizes, int) else shingle_sizes[first:last]
+            hashes, counts = self._hasher.hash_texts(token_strings[first:last], chunk_sizes)
             out[first:last] = self.from_shingle_hashes(hashes, counts)
         return out
 
