@@ -19,7 +19,9 @@ class Repeat:
     similarity: float
 
 
-def find_repeats(texts: Sequence[str], signer: Signer, threshold: float = 0.8) -> list[Repeat | None]:
+def find_repeats(
+    texts: Sequence[str], signer: Signer, threshold: float = 0.8
+) -> list[Repeat | None]:
     """For each text, the earlier text it repeats, or None.
 
     A near candidate needs a MinHash estimate within 0.15 of the threshold and is then

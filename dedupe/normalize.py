@@ -110,7 +110,9 @@ _BEYOND_LATIN = re.compile("[^\u0000-\u024f\u2000-\u206f]")
 
 def _fold_full(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
-    if not folded.isascii() and (not unicodedata.is_normalized("NFD", folded) or _ANY_MARK.search(folded) is not None):
+    if not folded.isascii() and (
+        not unicodedata.is_normalized("NFD", folded) or _ANY_MARK.search(folded) is not None
+    ):
         decomposed = _DROPPED_MARKS.sub("", unicodedata.normalize("NFD", folded))
         folded = unicodedata.normalize("NFC", decomposed)
     return folded.translate(_FOLD)

@@ -158,19 +158,17 @@ class SqlIndex:
         )
         query = np.array([q for q, _ in pairs], dtype=np.int64)
         refs = np.array([r for _, r in pairs], dtype=np.int64)
-        # Estimates from the stored signatures' sketch columns, as the memory index does.
-        places = {unpack_ref(int(r)) for r in refs}
-        stored = _stored_signatures(session, kind, places, self.decode)
+        # Estimates from the stored signatures' sketch columns, as the memory index does; only
+        # the candidates' own signatures are read (not their articles' other blocks).
+        places = [unpack_ref(int(r)) for r in refs]
+        stored = _stored_signatures(session, kind, set(places), self.decode)
         width = signatures.shape[1]
+        found = np.array([p in stored and len(stored[p]) == width for p in places], dtype=bool)
         estimate = np.zeros(len(refs), dtype=np.float64)
-        for i, ref in enumerate(refs.tolist()):
-            row = stored.get(unpack_ref(ref))
-            if row is not None and len(row) == width:
-                estimate[i] = float(
-                    sketch_similarity(
-                        sketches(signatures[query[i] : query[i] + 1], params), sketches(row[None, :], params)
-                    )[0]
-                )
+        if found.any():
+            rows_found = np.stack([stored[p] for p, ok in zip(places, found.tolist(), strict=True) if ok])
+            query_sketches = sketches(signatures, params)[query[found]]
+            estimate[found] = sketch_similarity(query_sketches, sketches(rows_found, params))
         keep = estimate >= min_estimate
         return Candidates(query[keep], refs[keep], estimate[keep])
 
@@ -205,7 +203,7 @@ def _stored_signatures(
     """Signature rows of stored blocks (or article bodies), by place."""
     blobs: dict[tuple[int, int], bytes] = {}
     if kind == PARAGRAPH:
-        blobs = {place: b.signature for place, b in dedupe_repo.blocks_at(session, places).items() if b.signature}
+        blobs = dedupe_repo.block_signatures(session, places)
     else:
         found = dedupe_repo.document_signatures(session, {a for a, _ in places})
         blobs = {(article_id, 0): signature for article_id, signature in found.items()}

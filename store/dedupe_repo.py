@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, Select, delete, func, insert, or_, select, text
+from sqlalchemy import BigInteger, Row, Select, any_, bindparam, delete, func, insert, or_, select, text, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from store.models import Article, ArticleParagraph, LshBand, Removal, utcnow
@@ -264,6 +265,18 @@ def insert_bands(session: Session, kind: int, rows: Sequence[tuple[int, int, int
     """Rows of (band key as signed 64-bit, article id, position, day)."""
     if not rows:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        # Columns as arrays: one statement and five parameters for an article's few hundred rows.
+        keys, article_ids, positions, days = (list(column) for column in zip(*rows, strict=True))
+        session.execute(
+            text(
+                "INSERT INTO lsh_bands (band_key, kind, article_id, position, day)"
+                " SELECT k, :kind, a, p, d FROM unnest(CAST(:keys AS bigint[]), CAST(:article_ids AS bigint[]),"
+                " CAST(:positions AS integer[]), CAST(:days AS integer[])) AS t(k, a, p, d)"
+            ),
+            {"kind": kind, "keys": keys, "article_ids": article_ids, "positions": positions, "days": days},
+        )
+        return
     session.execute(
         insert(LshBand),
         [
@@ -274,16 +287,42 @@ def insert_bands(session: Session, kind: int, rows: Sequence[tuple[int, int, int
 
 
 def lookup_bands(session: Session, kind: int, keys: Sequence[int], min_day: int) -> list[tuple[int, int, int]]:
-    """(band key, article id, position) of stored rows with these keys, ``day >= min_day``."""
-    found: list[tuple[int, int, int]] = []
+    """(band key, article id, position) of stored rows with these keys, ``day >= min_day``.
+
+    PostgreSQL gets the keys as one array parameter (``band_key = ANY(:keys)``): one statement
+    to parse and plan whatever the number of keys, instead of hundreds of bind parameters.
+    """
     unique = sorted(set(keys))
+    if not unique:
+        return []
+    columns = select(LshBand.band_key, LshBand.article_id, LshBand.position).where(
+        LshBand.kind == kind, LshBand.day >= min_day
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        array = bindparam("band_keys", unique, type_=postgresql.ARRAY(BigInteger))
+        return [(k, a, p) for k, a, p in session.execute(columns.where(LshBand.band_key == any_(array)))]
+    found: list[tuple[int, int, int]] = []
     for start in range(0, len(unique), 5000):
+        rows = session.execute(columns.where(LshBand.band_key.in_(unique[start : start + 5000])))
+        found.extend((key, article_id, position) for key, article_id, position in rows)
+    return found
+
+
+def block_signatures(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored signatures of the live blocks at exactly these (article id, position) places."""
+    wanted = sorted(set(places))
+    found: dict[tuple[int, int], bytes] = {}
+    for start in range(0, len(wanted), 500):
         rows = session.execute(
-            select(LshBand.band_key, LshBand.article_id, LshBand.position).where(
-                LshBand.kind == kind, LshBand.band_key.in_(unique[start : start + 5000]), LshBand.day >= min_day
+            select(ArticleParagraph.article_id, ArticleParagraph.position, ArticleParagraph.signature)
+            .join(Article, Article.id == ArticleParagraph.article_id)
+            .where(
+                tuple_(ArticleParagraph.article_id, ArticleParagraph.position).in_(wanted[start : start + 500]),
+                Article.deleted_at.is_(None),
+                ArticleParagraph.signature.is_not(None),
             )
         )
-        found.extend((key, article_id, position) for key, article_id, position in rows)
+        found.update({(article_id, position): signature for article_id, position, signature in rows if signature})
     return found
 
 

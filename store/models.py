@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -305,10 +306,15 @@ class LshBand(Base):
     """
 
     __tablename__ = "lsh_bands"
-    __table_args__ = (Index("ix_lsh_bands_article_id", "article_id"),)
+    # The key leads the primary key: a lookup is ``band_key = ANY(...)``, and with ``kind``
+    # first (two values) PostgreSQL scanned every row of the kind and filtered the keys.
+    __table_args__ = (
+        PrimaryKeyConstraint("band_key", "kind", "article_id", "position"),
+        Index("ix_lsh_bands_article_id", "article_id"),
+    )
 
-    kind: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
