@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -152,6 +153,7 @@ class _Level:
 
     def lookup(self, wanted: npt.NDArray[np.uint64]) -> tuple[Int64Array, npt.NDArray[np.uint32]]:
         """Entries whose fingerprint is ``wanted >> 32``: (row in ``wanted``, item) pairs."""
+        low: npt.NDArray[np.signedinteger[Any]]
         if self.directory is None:
             low = np.searchsorted(self.keys, wanted)
             counts = np.searchsorted(self.keys, wanted | _LOW32, side="right") - low
