@@ -17,7 +17,7 @@ from dedupe import SignatureParams, Signer
 from ingest import migrations
 from ingest.cleaning import Cleaner
 from ingest.corpus_dedupe import CorpusDeduper
-from store import make_engine, make_session_factory
+from store import make_engine, make_read_session_factory, make_session_factory
 
 
 @dataclass
@@ -35,6 +35,11 @@ class App:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Sessions for commands that only read; on SQLite they never hold the write lock."""
+        return make_read_session_factory(self.engine)
 
     @cached_property
     def rules(self) -> CleaningRules:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from config import ConfigError, load_settings
 from ingest.app import App
-from ingest.cli_format import HelpFormatter
+from ingest.cli_format import HelpFormatter, Parser
 from ingest.commands import COMMAND_MODULES
 from ingest.errors import NewsdedupError
 from store import StorageError
@@ -24,7 +24,7 @@ EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="newsdedup",
         description="Ingest news feeds and pages, strip what is not the story, de-duplicate, store.",
         epilog="example:\n  newsdedup db upgrade\n  newsdedup ingest story.txt --format text --source voa-id",
@@ -43,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported on one line
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

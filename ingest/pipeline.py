@@ -203,9 +203,7 @@ class Pipeline:
         self, document: ParsedDocument, item: Input, source_id: int, raw_document_id: int | None
     ) -> ArticleOutcome:
         try:
-            clean = self.cleaner.clean(document)
-            if not clean.blocks and not clean.title:
-                raise ParseError(item.location, f"entry {document.entry_key!r} has no text")
+            clean = self.clean(document, item.location)
             self.deduper.ensure_ready()
             prepared = self.deduper.prepare(clean)
             try:
@@ -223,6 +221,38 @@ class Pipeline:
             message = f"{item.location} entry {document.entry_key!r}: {type(exc).__name__}: {exc}"
             return ArticleOutcome(None, "error", document.title, document.entry_key, error=message)
 
+    def clean(self, document: ParsedDocument, location: str) -> CleanArticle:
+        clean = self.cleaner.clean(document)
+        if not clean.blocks and not clean.title:
+            raise ParseError(location, f"entry {document.entry_key!r} has no text")
+        return clean
+
+    # --- re-processing a stored article (``reingest``) -------------------------------------
+
+    def ready(self) -> None:
+        """Load what the dedupe index needs; call before ``reprocess`` opens its transaction."""
+        self.deduper.ensure_ready()
+
+    def reprocess(
+        self, session: Session, document: ParsedDocument, item: Input, source_id: int, raw_document_id: int | None
+    ) -> ArticleOutcome:
+        """Clean and save a document again inside the caller's transaction.
+
+        Unlike ``ingest`` this recomputes everything even when the cleaned text is unchanged,
+        because rules or dedupe code may have changed what the stored article should be. The
+        caller compares before and after, commits or rolls back, and then calls ``finished``.
+        """
+        clean = self.clean(document, item.location)
+        prepared = self.deduper.prepare(clean)
+        return self._save(session, clean, prepared, item, source_id, raw_document_id, recheck=True)
+
+    def finished(self, committed: bool) -> None:
+        """Tell the dedupe index whether the caller's transaction committed or rolled back."""
+        if committed:
+            self.deduper.committed()
+        else:
+            self.deduper.rolled_back()
+
     def _save(
         self,
         session: Session,
@@ -231,13 +261,14 @@ class Pipeline:
         item: Input,
         source_id: int,
         raw_document_id: int | None,
+        recheck: bool = False,
     ) -> ArticleOutcome:
         document = clean.document
         digest = article_content_hash(clean)
         existing = repo.find_article_by_key(session, source_id, document.entry_key)
         if existing is not None and existing.deleted_at is not None:
             return ArticleOutcome(existing.id, "deleted", existing.title, document.entry_key)
-        if existing is not None and existing.content_hash == digest:
+        if existing is not None and existing.content_hash == digest and not recheck:
             return ArticleOutcome(existing.id, "unchanged", existing.title, document.entry_key)
         linked = self.deduper.link(session, prepared, source_id=source_id, source_name=item.source, existing=existing)
         removals = [

@@ -29,10 +29,17 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# Execution option marking connections that only read (see ``make_read_session_factory``).
+READ_ONLY = "newsdedup_read_only"
+
+
 def _on_sqlite_begin(connection: Any) -> None:
     # Take the write lock at BEGIN: two writers never deadlock on a read-to-write upgrade, they
-    # queue on the busy timeout instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # queue on the busy timeout instead. Readers take no lock, so they never hold up writers.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN DEFERRED")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -49,6 +56,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for work that only reads (exports, reports): on SQLite their transactions do not
+    take the write lock, so a long export never blocks the daemon."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 def current_revision(engine: Engine) -> str | None:
