@@ -149,7 +149,11 @@ class Explainer:
 
 
 def removal_tier(removal: Removal) -> str:
-    reason = removal.reason
+    return tier_of(removal.reason, removal.detail, removal.similarity)
+
+
+def tier_of(reason: str, detail: str | None, similarity: float | None) -> str:
+    """The tier of a removal: boilerplate, template, title, exact, near or metadata."""
     if reason in BOILERPLATE_REASONS:
         return "boilerplate"
     if reason in TEMPLATE_REASONS:
@@ -157,10 +161,10 @@ def removal_tier(removal: Removal) -> str:
     if reason == "repeated_title":
         return "title"
     if reason.startswith("repeated_"):
-        match = _REPEAT_DETAIL.search(removal.detail or "")
+        match = _REPEAT_DETAIL.search(detail or "")
         if match:
             return match.group(1)
-        return "exact" if removal.similarity is None or removal.similarity >= 1.0 else "near"
+        return "exact" if similarity is None or similarity >= 1.0 else "near"
     if reason == "credit_line" or reason.endswith("_block"):
         return "metadata"
     return reason
@@ -170,4 +174,4 @@ def explain(session: Session, article_id: int, signer: Signer) -> dict[str, Any]
     return Explainer(session, signer).article(repo.get_article(session, article_id))
 
 
-__all__ = ["Explainer", "explain", "removal_tier"]
+__all__ = ["Explainer", "explain", "removal_tier", "tier_of"]

@@ -155,6 +155,7 @@ class Stats:
     clusters: dict[str, int] = field(default_factory=dict)
     paragraphs_by_tier: dict[str, int] = field(default_factory=dict)
     removals_by_reason: dict[str, int] = field(default_factory=dict)
+    removal_groups: list[tuple[str, str, int]] = field(default_factory=list)  # reason, detail start, count
     index: dict[str, int] = field(default_factory=dict)
     raw_documents: dict[str, int] = field(default_factory=dict)
     fetches_by_outcome: dict[str, int] = field(default_factory=dict)
@@ -229,8 +230,21 @@ def collect_stats(session: Session) -> Stats:
         .group_by(func.coalesce(ArticleParagraph.duplicate_tier, "original"))
     )
     stats.paragraphs_by_tier = {str(tier): int(n) for tier, n in sorted(tiers)}
-    reasons = session.execute(select(Removal.reason, func.count()).group_by(Removal.reason))
+    reasons = session.execute(
+        select(Removal.reason, func.count()).join(Article, Article.id == Removal.article_id).where(live)
+        .group_by(Removal.reason)
+    )
     stats.removals_by_reason = {str(reason): int(n) for reason, n in sorted(reasons)}
+    # One detail per (reason, detail) would be too many groups: the leading word ("exact", "near")
+    # is all the tier needs.
+    leading = func.substr(func.coalesce(Removal.detail, ""), 1, 5)
+    stats.removal_groups = [
+        (str(reason), str(lead), int(n))
+        for reason, lead, n in session.execute(
+            select(Removal.reason, leading, func.count()).join(Article, Article.id == Removal.article_id)
+            .where(live).group_by(Removal.reason, leading)
+        )
+    ]
 
     signatures = _count(
         session,
