@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, inspect, select, text
+from sqlalchemy import Select, func, inspect, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -224,12 +224,12 @@ def collect_stats(session: Session) -> Stats:
     stats.clusters = {"canonical": canonical, "with_duplicates": multi, "largest": largest}
 
     tiers = session.execute(
-        select(func.coalesce(ArticleParagraph.duplicate_tier, "original"), func.count())
+        select(ArticleParagraph.duplicate_tier, func.count())
         .join(Article, Article.id == ArticleParagraph.article_id)
         .where(live)
-        .group_by(func.coalesce(ArticleParagraph.duplicate_tier, "original"))
+        .group_by(ArticleParagraph.duplicate_tier)
     )
-    stats.paragraphs_by_tier = {str(tier): int(n) for tier, n in sorted(tiers)}
+    stats.paragraphs_by_tier = dict(sorted((str(tier or "original"), int(n)) for tier, n in tiers))
     reasons = session.execute(
         select(Removal.reason, func.count()).join(Article, Article.id == Removal.article_id).where(live)
         .group_by(Removal.reason)
@@ -237,7 +237,8 @@ def collect_stats(session: Session) -> Stats:
     stats.removals_by_reason = {str(reason): int(n) for reason, n in sorted(reasons)}
     # One detail per (reason, detail) would be too many groups: the leading word ("exact", "near")
     # is all the tier needs.
-    leading = func.substr(func.coalesce(Removal.detail, ""), 1, 5)
+    # Inline literals: PostgreSQL only matches the GROUP BY expression when no bound parameter is in it.
+    leading = func.substr(func.coalesce(Removal.detail, literal_column("''")), literal_column("1"), literal_column("5"))
     stats.removal_groups = [
         (str(reason), str(lead), int(n))
         for reason, lead, n in session.execute(
@@ -446,7 +447,33 @@ __all__: Sequence[str] = [
     "find_source",
     "lock_article",
     "paragraph_at",
+    "reset_feed_errors",
     "select_articles",
+    "set_feed_paused",
     "signature_sizes",
     "sqlite_integrity",
 ]
+
+
+# --- operator changes to feeds -----------------------------------------------------------------
+
+
+def reset_feed_errors(session: Session, feed: Feed, now: datetime) -> int:
+    """Forget the feed's error streak and make it due now. Returns the streak that was cleared."""
+    cleared = feed.consecutive_errors
+    feed.consecutive_errors = 0
+    feed.last_error = None
+    feed.next_poll_at = now
+    session.flush()
+    return cleared
+
+
+def set_feed_paused(session: Session, feed: Feed, paused: bool, now: datetime) -> bool:
+    """Pause or resume; a resumed feed is due now. Returns False when it already was in that state."""
+    if feed.paused == paused:
+        return False
+    feed.paused = paused
+    if not paused:
+        feed.next_poll_at = now
+    session.flush()
+    return True

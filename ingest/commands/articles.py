@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ingest.app import App
+from ingest.commands import articles_admin
 from ingest.commands._common import add_command, print_json, print_json_line
 from ingest.views import article_json
 from store import repository as repo
@@ -26,6 +27,7 @@ def register(subparsers: Any) -> None:
     show.add_argument("id", type=int, metavar="ID")
     show.add_argument("--json", action="store_true", help="print the article as one JSON object")
     show.set_defaults(handler=run_show)
+    articles_admin.register_actions(actions)
 
 
 def run_list(app: App, args: argparse.Namespace) -> int:

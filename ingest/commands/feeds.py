@@ -10,6 +10,7 @@ from typing import Any
 from config import ConfigError, load_feed_specs
 from config.feeds import parse_duration
 from ingest.app import App
+from ingest.commands import feeds_admin
 from ingest.commands._common import add_command, print_json
 from ingest.errors import InputError
 from ingest.fetching import open_registry
@@ -71,6 +72,7 @@ def register(subparsers: Any) -> None:
     )
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(handler=run_list)
+    feeds_admin.register_actions(actions)
 
     add = add_command(
         actions, "add", "Follow a feed: an http(s) URL, a file:// URL or a path (a feed file or a directory "
