@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from alembic import command
 from ingest.errors import DatabaseNotReadyError
@@ -41,9 +41,32 @@ def head_revision(engine: Engine) -> str:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_batch_pragmas(connection, on=True)
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise DatabaseNotReadyError(f"migration left rows without their parent: {broken[:5]}")
+        finally:
+            if sqlite:
+                _sqlite_batch_pragmas(connection, on=False)
+
+
+def _sqlite_batch_pragmas(connection: Connection, on: bool) -> None:
+    """SQLite batch migrations recreate a table (copy, drop, rename). With foreign keys on, the
+    drop would cascade into the child tables; without legacy ALTER TABLE, the rename fails while a
+    view (``canonical_articles``) names the table. Both pragmas only work outside a transaction,
+    so they go straight to the driver connection."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys={'OFF' if on else 'ON'}")
+    driver.execute(f"PRAGMA legacy_alter_table={'ON' if on else 'OFF'}")
 
 
 def require_head(engine: Engine) -> None:

@@ -140,8 +140,12 @@ def change_counter_value(session: Session) -> int:
     return int(session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0)
 
 
-def changes_after(session: Session, seq: int) -> list[ArticleChange]:
-    return list(session.scalars(select(ArticleChange).where(ArticleChange.seq > seq).order_by(ArticleChange.seq)))
+def changes_after(session: Session, seq: int, limit: int | None = None) -> list[ArticleChange]:
+    """Change-log rows with ``seq`` greater than ``seq``, in order, at most ``limit`` of them."""
+    query = select(ArticleChange).where(ArticleChange.seq > seq).order_by(ArticleChange.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 # --- statistics --------------------------------------------------------------------------------
