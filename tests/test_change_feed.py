@@ -19,8 +19,6 @@ FEEDS = [
     "fastfeedparser__bbc-news-world.xml",
     "fastfeedparser__dawn-world.xml",
     "fastfeedparser__japantoday-world.xml",
-    "fastfeedparser__abcnews-international.xml",
-    "fastfeedparser__aljazeera-all.xml",
 ]
 
 
@@ -36,7 +34,7 @@ def test_export_since_seq_is_gapless_while_others_write(
 ) -> None:
     url = app.database_url
     copies = []
-    for index in range(20):
+    for index in range(12):
         copy = tmp_path / f"copy-{index:02d}.txt"
         copy.write_bytes(seed_file.read_bytes())
         copies.append(str(copy))
@@ -72,7 +70,7 @@ def test_export_since_seq_is_gapless_while_others_write(
         if not running:
             break
         assert time.monotonic() < deadline, "writers did not finish"
-        time.sleep(0.05)
+        time.sleep(0.25)
     for w in writers:
         _, err = w.communicate()
         assert w.returncode == 0, err
