@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from dedupe import SignatureParamsError, Signer
+from ingest.corpus_dedupe import CorpusDeduper
 from store import admin
 from store import repository as repo
 
@@ -33,7 +33,8 @@ def _listed(values: list[object], more: bool) -> str:
     return ", ".join(str(v) for v in values) + (", ..." if more else "")
 
 
-def run_checks(session: Session, signer: Signer, dialect: str) -> list[Finding]:
+def run_checks(session: Session, deduper: CorpusDeduper, dialect: str) -> list[Finding]:
+    signer = deduper.signer
     findings: list[Finding] = []
 
     if dialect == "sqlite":
@@ -59,25 +60,31 @@ def run_checks(session: Session, signer: Signer, dialect: str) -> list[Finding]:
     findings.append(Finding("change log", gapless, message))
 
     stored = repo.get_state(session)
-    params_state = {k: v for k, v in stored.items() if k.startswith("minhash.")}
-    try:
-        signer.params.check_params(stored)
-        if params_state:
-            findings.append(Finding("dedupe parameters", True, "stored signatures match the configured parameters"))
-        else:
-            findings.append(Finding("dedupe parameters", True, "none recorded yet", warning=True))
-    except SignatureParamsError as exc:
-        findings.append(Finding("dedupe parameters", False, str(exc)))
+    expected = deduper.expected_state()
+    if deduper.config.backend != "sql":  # band layout only matters for the shared SQL index
+        expected = {k: v for k, v in expected.items() if not k.startswith("lsh.")}
+    mismatched = {k: (stored[k], v) for k, v in expected.items() if k in stored and stored[k] != v}
+    if mismatched:
+        details = ", ".join(f"{k}: stored {s!r}, configured {c!r}" for k, (s, c) in sorted(mismatched.items()))
+        fix = "index rebuild --resign" if any(k.startswith("minhash.") for k in mismatched) else "index rebuild"
+        findings.append(Finding(
+            "dedupe parameters", False,
+            f"the stored index was made with other parameters ({details}): run `newsdedup {fix}`",
+        ))
+    elif not any(k in stored for k in expected):
+        findings.append(Finding("dedupe parameters", True, "none recorded yet (nothing ingested)", warning=True))
+    else:
+        findings.append(Finding("dedupe parameters", True, "stored signatures and index match the configuration"))
 
-    expected = len(signer.to_bytes(signer.for_text("newsdedup")))
+    size = len(signer.to_bytes(signer.for_text("newsdedup")))
     sizes = admin.signature_sizes(session)
-    wrong = {size: n for size, n in sizes.items() if size != expected}
+    wrong = {n_bytes: n for n_bytes, n in sizes.items() if n_bytes != size}
     total = sum(sizes.values())
     findings.append(Finding(
         "signatures", not wrong,
-        f"{total} stored, all {expected} bytes ({signer.params.num_perm} permutations)" if not wrong else
-        f"{sum(wrong.values())} of {total} signatures are not {expected} bytes "
-        f"(made with another num_perm?): run `newsdedup reingest --all`",
+        f"{total} stored, all {size} bytes ({signer.params.num_perm} permutations)" if not wrong else
+        f"{sum(wrong.values())} of {total} signatures are not {size} bytes "
+        "(made with another num_perm?): run `newsdedup index rebuild --resign`",
     ))
 
     canonical = admin.dangling_canonical(session, limit=21)

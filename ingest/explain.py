@@ -90,7 +90,7 @@ class Explainer:
         if target is not None:
             entry["similarity"] = self._similarity(
                 paragraph.text, target.text, paragraph.similarity, paragraph.signature, target.signature,
-                getattr(paragraph, "estimated_similarity", None),
+                paragraph.estimated,
             )
         return entry
 
@@ -142,6 +142,10 @@ class Explainer:
                 "canonical_id": canonical_id,
                 "is_canonical": canonical_id == article.id,
                 "merged_here": members,
+                # Why it joined its cluster (body-to-body similarity), when it did.
+                "story": (article.extra or {}).get("story"),
+                # Which member's text the canonical article carries (its own when null).
+                "text_from": article.text_from_id if canonical_id == article.id else None,
             },
             "paragraphs": [self.paragraph(p, copies.get(p.position, [])) for p in paragraphs],
             "removed": [self.removal(r, article, paragraphs) for r in removals],
@@ -149,7 +153,7 @@ class Explainer:
 
 
 def removal_tier(removal: Removal) -> str:
-    return tier_of(removal.reason, removal.detail, removal.similarity)
+    return removal.duplicate_tier or tier_of(removal.reason, removal.detail, removal.similarity)
 
 
 def tier_of(reason: str, detail: str | None, similarity: float | None) -> str:

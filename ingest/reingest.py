@@ -188,7 +188,9 @@ class Reingester:
             context = self._prepare(article_id)
             if isinstance(context, ReingestOutcome):
                 return context
-            return self._apply(context, self._document(context), dry_run)
+            document = self._document(context)
+            self.pipeline.ready()  # before the write transaction: it may read in one of its own
+            return self._apply(context, document, dry_run)
         except (NewsdedupError, StorageError) as exc:
             return ReingestOutcome(article_id, "error", error=str(exc))
         except Exception as exc:  # errors as values: one bad article never stops the run
@@ -255,6 +257,7 @@ class Reingester:
 
     def _apply(self, context: _Context, document: ParsedDocument, dry_run: bool) -> ReingestOutcome:
         session = self.sessions()
+        committed = False
         try:
             session.begin()
             article = admin.lock_article(session, context.article_id)
@@ -288,6 +291,7 @@ class Reingester:
                 status = "unchanged" if diff.empty else "would_update"
             else:
                 session.commit()
+                committed = True
                 status = "updated"
             return ReingestOutcome(context.article_id, status, title, diff)
         except BaseException:
@@ -295,6 +299,7 @@ class Reingester:
             raise
         finally:
             session.close()
+            self.pipeline.finished(committed)
 
 
 __all__ = ["ArticleDiff", "Change", "EntryNotFoundError", "ReingestOutcome", "Reingester", "diff_snapshots"]

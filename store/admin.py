@@ -19,6 +19,7 @@ from store.models import (
     ChangeCounter,
     Feed,
     Fetch,
+    LshBand,
     RawDocument,
     Removal,
     Source,
@@ -265,7 +266,12 @@ def collect_stats(session: Session) -> Stats:
         .join(Article, Article.id == ArticleParagraph.article_id)
         .where(live, ArticleParagraph.signature.is_not(None), ArticleParagraph.duplicate_of_article_id.is_(None)),
     )
-    stats.index = {"signatures": signatures, "original_paragraphs": originals}
+    stats.index = {
+        "signatures": signatures,
+        "original_paragraphs": originals,
+        # Rows of the shared SQL index (dedupe.index_backend = "sql"); the memory index has none.
+        "band_rows": _count(session, select(func.count()).select_from(LshBand)),
+    }
 
     raw = session.execute(
         select(

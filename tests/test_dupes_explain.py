@@ -38,10 +38,11 @@ def test_explain_kept_linked_and_dropped(
         assert code == 0, err
 
     first = cli_json(capsys, url, "dupes", "explain", "1", "--json")
-    assert first["article"] | {"merged_here": []} == {
-        "id": 1, "title": first["article"]["title"], "source": "voa-id", "version": 1, "deleted": False,
-        "canonical_id": 1, "is_canonical": True, "merged_here": [],
-    }
+    header = first["article"]
+    assert (header["id"], header["source"], header["deleted"]) == (1, "voa-id", False)
+    # The two later copies joined the first one's story; it shows the most recent copy's text.
+    assert (header["canonical_id"], header["is_canonical"], header["merged_here"]) == (1, True, [2, 3])
+    assert header["text_from"] == 3 and header["story"] is None
     paragraphs = first["paragraphs"]
     assert len(paragraphs) == 25
     assert {p["verdict"] for p in paragraphs} == {"kept"}
@@ -61,6 +62,9 @@ def test_explain_kept_linked_and_dropped(
     assert caption["similarity"]["exact_jaccard"] == 1.0 and caption["similarity"]["estimated_jaccard"] == 1.0
 
     second = cli_json(capsys, url, "dupes", "explain", "2", "--json")
+    assert (second["article"]["canonical_id"], second["article"]["is_canonical"]) == (1, False)
+    assert second["article"]["story"]["matched_article_id"] == 1
+    assert second["article"]["story"]["jaccard"] == 1.0
     for paragraph in second["paragraphs"]:
         assert paragraph["verdict"] == "linked" and paragraph["tier"] == "exact"
         assert (paragraph["match"]["article_id"], paragraph["match"]["position"]) == (1, paragraph["position"])
@@ -84,7 +88,8 @@ def test_explain_kept_linked_and_dropped(
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("article 2: ")
-    assert "canonical: itself" in out
+    assert "canonical: article 1 (this article is a copy of its story)" in out
+    assert "story match: article 1, body 5-gram Jaccard 1.00" in out
     row = next(line for line in lines if line.lstrip().startswith("0  body"))
     assert row.split()[:9] == ["0", "body", "linked", "exact", "article", "1", "#0", "1.000", "1.000"]
     code, out, _ = run_cli(capsys, "--database-url", url, "dupes", "explain", "3")

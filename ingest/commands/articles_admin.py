@@ -25,7 +25,7 @@ def register_actions(actions: Any) -> None:
 
 def run_delete(app: App, args: argparse.Namespace) -> int:
     app.require_head()
-    pipeline = Pipeline(app.sessions, app.cleaner, app.signer)
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
     outcome = delete_article(pipeline, app.read_sessions, args.id)
     title = outcome.title or "(untitled)"
     if outcome.already_deleted:

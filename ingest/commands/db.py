@@ -36,7 +36,7 @@ def run_check(app: App, args: argparse.Namespace) -> int:
     app.require_head()
     print(Finding("schema", True, f"at the latest migration {migrations.head_revision(app.engine)}").render())
     with app.read_sessions() as session, session.begin():
-        findings = run_checks(session, app.signer, app.engine.dialect.name)
+        findings = run_checks(session, app.deduper, app.engine.dialect.name)
     for finding in findings:
         print(finding.render())
     return 0 if all(f.ok for f in findings) else 1

@@ -62,8 +62,13 @@ def print_explanation(data: dict[str, Any]) -> None:
         merged = article["merged_here"]
         suffix = f"; merged into it: {', '.join(map(str, merged))}" if merged else ""
         print(f"canonical: itself{suffix}")
+        if article["text_from"] is not None:
+            print(f"text shown: article {article['text_from']}'s (the cluster's most complete and most recent)")
     else:
-        print(f"canonical: article {article['canonical_id']} (this article is a duplicate of it)")
+        print(f"canonical: article {article['canonical_id']} (this article is a copy of its story)")
+    story = article.get("story")
+    if story:
+        print(f"story match: article {story['matched_article_id']}, {story['explain']}")
     print()
     header = f"{'#':>3}  {'kind':<8} {'verdict':<7} {'tier':<6} {'match':<22} {'J exact':>7} {'J est.':>7}  text"
     print(header)

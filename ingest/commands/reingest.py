@@ -110,7 +110,7 @@ def print_outcome(outcome: ReingestOutcome, dry_run: bool) -> None:
 def run(app: App, args: argparse.Namespace) -> int:
     app.require_head()
     selection = build_selection(app, args)
-    reingester = Reingester(Pipeline(app.sessions, app.cleaner, app.signer), app.read_sessions)
+    reingester = Reingester(Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper), app.read_sessions)
     article_ids = reingester.select(selection)
     counts: dict[str, int] = {}
     started = time.monotonic()

@@ -44,6 +44,7 @@ def collect(app: App) -> dict[str, Any]:
     data.pop("removal_groups")
     data["duplicates_by_tier"] = duplicates_by_tier(stats)
     data["index"]["num_perm"] = app.settings.dedupe.num_perm
+    data["index"]["backend"] = app.settings.dedupe.index_backend
     data["database"] = {"dialect": app.engine.dialect.name, "size_bytes": database_size_bytes(app.engine)}
     return data
 
@@ -78,7 +79,8 @@ def print_stats(data: dict[str, Any]) -> None:
         ("paragraphs", _pairs(data["paragraphs_by_tier"])),
         ("removed", _pairs(data["removals_by_reason"])),
         ("index", f"{data['index']['signatures']} signatures ({data['index']['num_perm']} permutations), "
-                  f"{data['index']['original_paragraphs']} of them originals"),
+                  f"{data['index']['original_paragraphs']} of them originals; {data['index']['backend']} backend, "
+                  f"{data['index']['band_rows']} band rows"),
         ("raw documents", f"{data['raw_documents']['count']} ({_size(data['raw_documents']['bytes'])}, "
                           f"{_size(data['raw_documents']['stored_bytes'])} stored)"),
         ("fetches", _pairs(data["fetches_by_outcome"])),

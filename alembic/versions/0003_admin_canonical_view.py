@@ -1,11 +1,12 @@
 """canonical_articles view for SQL consumers; seed the change counter
 
-Revision ID: 0002_admin
-Revises: 0001
+Revision ID: 0003_admin
+Revises: 0002_dedupe
 Create Date: 2026-11-26
 
 ``canonical_articles`` has one row per live canonical article with its body (paragraphs in
-order, separated by a blank line) and captions (one per line). Autogenerate does not compare
+order, separated by a blank line) and captions (one per line). Like ``export``, a canonical
+article shows its cluster's chosen text (``text_from_id``) when that member is live. Autogenerate does not compare
 views, so ``alembic check`` is unaffected. A later migration that changes a column this view
 reads must drop the view first and create it again after (PostgreSQL refuses otherwise); on
 SQLite, table-recreating batch migrations keep working because ``ingest.migrations`` runs them
@@ -19,8 +20,8 @@ from collections.abc import Sequence
 from alembic import op
 
 
-revision: str = '0002_admin'
-down_revision: str | None = '0001'
+revision: str = '0003_admin'
+down_revision: str | None = '0002_dedupe'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -40,24 +41,26 @@ COMMON_COLUMNS = """
     a.created_at,
     a.modified_at,
     a.version,
+    coalesce(t.id, a.id) AS text_from_id,
 """
 
 COMMON_TAIL = """
-    (SELECT count(*) FROM article_paragraphs p WHERE p.article_id = a.id AND p.kind = 'body') AS paragraph_count,
-    (SELECT count(*) FROM article_paragraphs p WHERE p.article_id = a.id AND p.kind = 'caption') AS caption_count,
+    (SELECT count(*) FROM article_paragraphs p WHERE p.article_id = coalesce(t.id, a.id) AND p.kind = 'body') AS paragraph_count,
+    (SELECT count(*) FROM article_paragraphs p WHERE p.article_id = coalesce(t.id, a.id) AND p.kind = 'caption') AS caption_count,
     (SELECT count(*) FROM articles m
       WHERE m.canonical_id = a.id AND m.id <> a.id AND m.deleted_at IS NULL) AS duplicate_count,
     (SELECT max(c.seq) FROM article_changes c WHERE c.article_id = a.id) AS last_seq
 FROM articles a
 JOIN sources s ON s.id = a.source_id
+LEFT JOIN articles t ON t.id = a.text_from_id AND t.deleted_at IS NULL
 WHERE a.deleted_at IS NULL AND (a.canonical_id IS NULL OR a.canonical_id = a.id)
 """
 
 POSTGRESQL_BLOCKS = """
     coalesce((SELECT string_agg(p.text, E'\\n\\n' ORDER BY p.position) FROM article_paragraphs p
-              WHERE p.article_id = a.id AND p.kind = 'body'), '') AS body,
+              WHERE p.article_id = coalesce(t.id, a.id) AND p.kind = 'body'), '') AS body,
     coalesce((SELECT string_agg(p.text, E'\\n' ORDER BY p.position) FROM article_paragraphs p
-              WHERE p.article_id = a.id AND p.kind = 'caption'), '') AS captions,
+              WHERE p.article_id = coalesce(t.id, a.id) AND p.kind = 'caption'), '') AS captions,
 """
 
 # SQLite before 3.44 has no ORDER BY inside an aggregate; as a window function over an ordered
@@ -66,11 +69,11 @@ SQLITE_BLOCKS = """
     coalesce((SELECT w.joined FROM (
         SELECT group_concat(p.text, char(10) || char(10)) OVER (
             ORDER BY p.position ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS joined
-        FROM article_paragraphs p WHERE p.article_id = a.id AND p.kind = 'body') w LIMIT 1), '') AS body,
+        FROM article_paragraphs p WHERE p.article_id = coalesce(t.id, a.id) AND p.kind = 'body') w LIMIT 1), '') AS body,
     coalesce((SELECT w.joined FROM (
         SELECT group_concat(p.text, char(10)) OVER (
             ORDER BY p.position ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS joined
-        FROM article_paragraphs p WHERE p.article_id = a.id AND p.kind = 'caption') w LIMIT 1), '') AS captions,
+        FROM article_paragraphs p WHERE p.article_id = coalesce(t.id, a.id) AND p.kind = 'caption') w LIMIT 1), '') AS captions,
 """
 
 
