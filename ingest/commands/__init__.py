@@ -5,9 +5,5 @@ from types import ModuleType
 from ingest.commands import articles, db, dupes, export, feeds, fetch, index, ingest_files, reingest, run, stats
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-from ingest.commands import articles, db, dupes, export, feeds, fetch, index, ingest_files, reingest, run, stats
-
-COMMAND_MODULES: tuple[ModuleType, ...] = (
     db, ingest_files, articles, export, feeds, index, fetch, run, reingest, dupes, stats,
-)
 )
