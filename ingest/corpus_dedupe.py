@@ -289,8 +289,14 @@ class CorpusDeduper:
         source_id: int,
         source_name: str,
         existing: Article | None,
+        before: int | None = None,
     ) -> LinkedArticle:
-        """Verdicts for every block and for the whole story, against the stored corpus."""
+        """Verdicts for every block and for the whole story, against the stored corpus.
+
+        ``before``: only articles with a smaller id may be linked to or matched (``reingest``
+        re-derives a stored article as if the corpus were ingested in order; without it, an old
+        article would link to later copies of itself and the links would run both ways).
+        """
         own_id = existing.id if existing is not None else None
         own_story = (existing.canonical_id or existing.id) if existing is not None else None
         blocks = prepared.blocks
@@ -314,10 +320,12 @@ class CorpusDeduper:
 
         # 2. Exact copies of stored blocks.
         exact = dedupe_repo.earliest_by_hash(session, {b.norm_hash for b in kept}, own_id)
+        if before is not None:
+            exact = {h: b for h, b in exact.items() if b.article_id < before}
 
         # 3. Near copies: index candidates, sketch estimate, then the actual Jaccard.
         near_rows = [i for i, b in enumerate(blocks) if b.position not in templates and b.norm_hash not in exact]
-        near = self._near_matches(session, prepared, near_rows, own_id)
+        near = self._near_matches(session, prepared, near_rows, own_id, before)
 
         paragraphs: list[NewParagraph] = []
         indexed_rows: list[int] = []
@@ -385,7 +393,7 @@ class CorpusDeduper:
         if existing is None or (
             existing.canonical_id in (None, existing.id) and len(dedupe_repo.story_members(session, existing.id)) <= 1
         ):
-            story = self._story_match(session, prepared, linked_articles, own_id)
+            story = self._story_match(session, prepared, linked_articles, own_id, before)
         return LinkedArticle(
             paragraphs=paragraphs,
             removals=removals,
@@ -408,7 +416,8 @@ class CorpusDeduper:
         return keys
 
     def _near_matches(
-        self, session: Session, prepared: PreparedArticle, rows: Sequence[int], own_id: int | None
+        self, session: Session, prepared: PreparedArticle, rows: Sequence[int], own_id: int | None,
+        before: int | None = None,
     ) -> dict[int, NearMatch]:
         rule = self.config.near
         rows = [r for r in rows if prepared.blocks[r].tokens >= rule.min_tokens]
@@ -426,6 +435,8 @@ class CorpusDeduper:
         places = {unpack_ref(int(ref)) for ref in found.ref}
         if own_id is not None:
             places = {p for p in places if p[0] != own_id}
+        if before is not None:
+            places = {p for p in places if p[0] < before}
         stored = dedupe_repo.blocks_at(session, places)
         per_row: dict[int, list[Candidate]] = {}
         for query, ref, estimate in zip(found.query.tolist(), found.ref.tolist(), found.estimate.tolist(), strict=True):
@@ -442,7 +453,8 @@ class CorpusDeduper:
         return matches
 
     def _story_match(
-        self, session: Session, prepared: PreparedArticle, linked: Counter[int], own_id: int | None
+        self, session: Session, prepared: PreparedArticle, linked: Counter[int], own_id: int | None,
+        before: int | None = None,
     ) -> StoryMatch | None:
         if len(prepared.body) < self.config.story.min_shingles:
             return self._identical_short_story(session, prepared, linked, own_id)
@@ -453,6 +465,8 @@ class CorpusDeduper:
         for ref in found.ref.tolist():
             candidates[unpack_ref(ref)[0]] += 0
         candidates.pop(own_id, None)  # type: ignore[arg-type]
+        if before is not None:
+            candidates = Counter({a: n for a, n in candidates.items() if a < before})
         if not candidates:
             return None
         ranked = [a for a, _ in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_STORY_CANDIDATES]

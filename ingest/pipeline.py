@@ -270,7 +270,10 @@ class Pipeline:
             return ArticleOutcome(existing.id, "deleted", existing.title, document.entry_key)
         if existing is not None and existing.content_hash == digest and not recheck:
             return ArticleOutcome(existing.id, "unchanged", existing.title, document.entry_key)
-        linked = self.deduper.link(session, prepared, source_id=source_id, source_name=item.source, existing=existing)
+        linked = self.deduper.link(
+            session, prepared, source_id=source_id, source_name=item.source, existing=existing,
+            before=existing.id if recheck and existing is not None else None,
+        )
         removals = [
             NewRemoval(block_index=r.index, text=r.text, reason=r.reason, detail=r.detail, similarity=r.similarity)
             for r in clean.removed

@@ -9,6 +9,7 @@ the same code path ending in a rollback.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 from collections import Counter, OrderedDict
@@ -20,10 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ingest.documents import ParsedDocument
 from ingest.errors import NewsdedupError, ParseError
+from ingest.fetching.identity import link_key
+from ingest.formats import parse_feed
 from ingest.pipeline import Input, Pipeline
 from store import StorageError, admin
 from store import repository as repo
-from store.models import Article, ArticleChange, RawDocument
+from store.models import Article, ArticleChange, Feed, RawDocument
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,30 @@ def diff_snapshots(
     return ArticleDiff(tuple(changes), added, removed, canonical)
 
 
+def match_entry(
+    documents: list[ParsedDocument], entry_key: str, url: str | None, only_entry: bool = False
+) -> ParsedDocument | None:
+    """The entry of a parsed feed (or wire file) that a stored article was made from.
+
+    By its key first. The fetcher may have stored the entry under another key than the one
+    parsed today (a feed whose GUIDs change is keyed by link; a re-keyed entry keeps its first
+    key), so then by link key, then by the one entry with the article's URL; ``only_entry``: then
+    the document's only entry (a wire file whose single story was keyed when it was stored).
+    """
+    for document in documents:
+        if document.entry_key == entry_key:
+            return document
+    for document in documents:
+        if document.url and link_key(document.url) == entry_key:
+            return document
+    same_url = [d for d in documents if url and d.url == url]
+    if len(same_url) == 1:
+        return same_url[0]
+    if only_entry and len(documents) == 1:
+        return documents[0]
+    return None
+
+
 class EntryNotFoundError(NewsdedupError):
     def __init__(self, raw_document_id: int, entry_key: str) -> None:
         super().__init__(f"raw document {raw_document_id}: no entry {entry_key!r} in it any more")
@@ -162,10 +189,19 @@ class _Context:
 
     article_id: int
     raw_document_id: int
+    raw_url: str | None
     entry_key: str
     source_id: int
     title: str | None
+    # Set for articles that came from a feed the fetcher polls: its feed parse context applies.
+    feed_language: str | None
+    fetched: bool
     item: Input
+
+
+# Formats whose single document takes its entry key from the input; the others (feeds, wire
+# formats) carry their own keys, one per entry.
+SINGLE_DOCUMENT_FORMATS = frozenset({"text", "html"})
 
 
 class Reingester:
@@ -175,7 +211,7 @@ class Reingester:
         self.pipeline = pipeline
         self.sessions = pipeline.sessions
         self.read_sessions = read_sessions or pipeline.sessions
-        self._parsed: OrderedDict[int, dict[str, ParsedDocument]] = OrderedDict()
+        self._parsed: OrderedDict[int, list[ParsedDocument]] = OrderedDict()
 
     def select(self, selection: admin.ArticleSelection) -> list[int]:
         with self.read_sessions() as session, session.begin():
@@ -206,12 +242,16 @@ class Reingester:
                 return ReingestOutcome(article_id, "skipped", article.title, error="no raw document stored")
             raw = repo.get_raw_document(session, article.raw_document_id)
             source = repo.get_source(session, article.source_id)
+            feed = session.get(Feed, article.feed_id) if article.feed_id is not None else None
             return _Context(
                 article_id=article.id,
                 raw_document_id=raw.id,
+                raw_url=raw.url,
                 entry_key=article.entry_key,
                 source_id=source.id,
                 title=article.title,
+                feed_language=feed.language if feed is not None else None,
+                fetched=feed is not None,
                 item=self._input(raw, source.name, article),
             )
 
@@ -234,26 +274,41 @@ class Reingester:
             feed_id=article.feed_id,
         )
 
-    def _document(self, context: _Context) -> ParsedDocument:
+    def _parse_all(self, context: _Context) -> list[ParsedDocument]:
         item = context.item
-        if item.format != "feed":
-            documents, _warnings = self.pipeline.parse(item, item.format)
-            if not documents:
+        if item.format == "feed" and context.fetched and context.raw_url:
+            # A fetched feed is parsed as the fetcher parses it (``FeedRun._parse_feed``): the
+            # fetched URL is the base for relative links, and entries without a language take the
+            # feed's. Anything else would show up as a change that no rule caused.
+            headers = {"content-location": context.raw_url, "content-type": item.media_type or "application/xml"}
+            parsed = parse_feed(item.body, context.raw_url, headers)
+            for document in parsed.documents:
+                document.language = document.language or parsed.language or context.feed_language
+            return parsed.documents
+        documents, _warnings = self.pipeline.parse(item, item.format)
+        return documents
+
+    def _document(self, context: _Context) -> ParsedDocument:
+        if context.item.format in SINGLE_DOCUMENT_FORMATS:
+            single = self._parse_all(context)
+            if not single:
                 raise EntryNotFoundError(context.raw_document_id, context.entry_key)
-            return documents[0]
-        entries = self._parsed.get(context.raw_document_id)
-        if entries is None:
-            documents, _warnings = self.pipeline.parse(item, "feed")
-            entries = {d.entry_key: d for d in documents}
-            self._parsed[context.raw_document_id] = entries
+            return single[0]
+        cached = self._parsed.get(context.raw_document_id)
+        if cached is None:
+            documents = self._parse_all(context)
+            self._parsed[context.raw_document_id] = documents
             if len(self._parsed) > PARSED_CACHE_SIZE:
                 self._parsed.popitem(last=False)
         else:
+            documents = cached
             self._parsed.move_to_end(context.raw_document_id)
-        document = entries.get(context.entry_key)
+        document = match_entry(
+            documents, context.entry_key, context.item.url, only_entry=context.item.format != "feed"
+        )
         if document is None:
             raise EntryNotFoundError(context.raw_document_id, context.entry_key)
-        return document
+        return dataclasses.replace(document, entry_key=context.entry_key)
 
     def _apply(self, context: _Context, document: ParsedDocument, dry_run: bool) -> ReingestOutcome:
         session = self.sessions()
