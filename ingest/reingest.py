@@ -52,6 +52,7 @@ class ArticleDiff:
     paragraphs_added: int = 0
     paragraphs_removed: int = 0
     canonical: tuple[int | None, int | None] | None = None
+    links_changed: int = 0
 
     @property
     def empty(self) -> bool:
@@ -65,7 +66,10 @@ class ArticleDiff:
             parts.append(f"-{self.paragraphs_removed} paragraphs")
         if self.canonical is not None:
             parts.append(f"canonical {self.canonical[0]} -> {self.canonical[1]}")
+        if self.links_changed:
+            parts.append(f"{self.links_changed} duplicate links changed")
         other = len(self.changes) - self.paragraphs_added - self.paragraphs_removed - (self.canonical is not None)
+        other -= self.links_changed
         if other > 0:
             parts.append(f"{other} other changes")
         return ", ".join(parts)
@@ -118,13 +122,14 @@ def diff_snapshots(
     old_paragraphs, new_paragraphs = before.paragraph_dicts(), after.paragraph_dicts()
     old_keys = [(p["kind"], p["text"]) for p in old_paragraphs]
     new_keys = [(p["kind"], p["text"]) for p in new_paragraphs]
-    added = removed = 0
+    added = removed = relinked = 0
     recomputed = 0
     matcher = difflib.SequenceMatcher(a=old_keys, b=new_keys, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             for old_p, new_p in zip(old_paragraphs[i1:i2], new_paragraphs[j1:j2], strict=True):
                 if _link(old_p) != _link(new_p):
+                    relinked += 1
                     changes.append(Change("~", f"#{new_p['position']}", f"{_link(old_p)} -> {_link(new_p)}"))
                 elif {k: v for k, v in old_p.items() if k != "position"} != {
                     k: v for k, v in new_p.items() if k != "position"
@@ -151,7 +156,7 @@ def diff_snapshots(
 
     for event in other_events:
         changes.append(Change("~", f"article {event.article_id}", f"{event.change} (change-log seq {event.seq})"))
-    return ArticleDiff(tuple(changes), added, removed, canonical)
+    return ArticleDiff(tuple(changes), added, removed, canonical, relinked)
 
 
 def match_entry(

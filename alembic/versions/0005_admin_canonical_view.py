@@ -1,7 +1,7 @@
 """canonical_articles view for SQL consumers; seed the change counter
 
-Revision ID: 0004_admin
-Revises: 0003_fetching
+Revision ID: 0005_admin
+Revises: 0004_band_key_first
 Create Date: 2026-11-26
 
 ``canonical_articles`` has one row per live canonical article with its body (paragraphs in
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from alembic import op
 
 
-revision: str = '0004_admin'
-down_revision: str | None = '0003_fetching'
+revision: str = '0005_admin'
+down_revision: str | None = '0004_band_key_first'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
