@@ -70,6 +70,7 @@ def prune(root: Element, markers: Markers, protected: Iterable[Element] = ()) ->
         keep.update(element.iterancestors())
     total = paragraph_text_length(root)
     doomed: list[Element] = []
+    doomed_set: set[Element] = set()
     for element in root.iter():
         if not isinstance(element.tag, str) or element in keep:
             continue
@@ -79,15 +80,18 @@ def prune(root: Element, markers: Markers, protected: Iterable[Element] = ()) ->
         if is_hidden(element) or tag in FURNITURE_TAGS or (
             Markers.matches(markers.boilerplate, element) and not Markers.matches(markers.content, element)
         ):
+            # Document order: an ancestor already doomed takes this one with it, so the
+            # subtree walks below would be wasted (nested chrome is common).
+            if doomed_set and any(a in doomed_set for a in element.iterancestors()):
+                continue
             if total and paragraph_text_length(element) > max(1000, total // 2):
                 continue  # a wrapper with an unlucky class name: it holds the story
             if _wraps_caption(element, markers):
                 continue  # a gallery's "read more" expander around a caption
             doomed.append(element)
-    doomed_set = set(doomed)
+            doomed_set.add(element)
     for element in doomed:
-        if not any(a in doomed_set for a in element.iterancestors()):
-            remove(element)
+        remove(element)
 
 
 def _wraps_caption(element: Element, markers: Markers) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 import lxml.html
 from lxml import etree
@@ -53,7 +53,8 @@ def tag_of(element: etree._Element) -> str:
 
 def text_of(element: etree._Element) -> str:
     """All text under ``element``, whitespace collapsed."""
-    return " ".join("".join(str(t) for t in element.itertext()).split())
+    # lxml.html yields str only (the stubs also allow bytes); no per-piece str() call.
+    return " ".join("".join(cast("Iterator[str]", element.itertext())).split())
 
 
 def link_text_length(element: etree._Element) -> int:
@@ -65,12 +66,24 @@ def link_density(element: etree._Element, text_length: int | None = None) -> flo
     return min(1.0, link_text_length(element) / length) if length else 0.0
 
 
-def marker_string(element: etree._Element) -> str:
+def marker_string(class_: str | None, id_: str | None) -> str:
     """Class and id, camelCase and snake_case split into dash-separated lower-case words."""
-    raw = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
+    raw = f"{class_ or ''} {id_ or ''}".strip()
     if not raw:
         return ""
     return _CAMEL.sub("-", raw).replace("_", "-").lower()
+
+
+# Pages repeat a few hundred class/id values over thousands of elements, and each marker pattern is
+# an alternation of dozens of regexes: one search per distinct value, not per element (bounded, so a
+# long-running daemon that sees many sites keeps a fixed size).
+@lru_cache(maxsize=1 << 16)
+def _marker_match(pattern: re.Pattern[str], class_: str | None, id_: str | None) -> str | None:
+    markers = marker_string(class_, id_)
+    if not markers:
+        return None
+    match = pattern.search(markers)
+    return match.group(0) if match else None
 
 
 def is_hidden(element: etree._Element) -> bool:
@@ -154,11 +167,10 @@ class Markers:
     def matches(pattern: re.Pattern[str] | None, element: etree._Element) -> str | None:
         if pattern is None:
             return None
-        markers = marker_string(element)
-        if not markers:
+        class_, id_ = element.get("class"), element.get("id")
+        if not class_ and not id_:
             return None
-        match = pattern.search(markers)
-        return match.group(0) if match else None
+        return _marker_match(pattern, class_, id_)
 
 
 def _union(fragments: Sequence[str]) -> re.Pattern[str] | None:
