@@ -7,7 +7,11 @@ Both run on every page of the corpus that has an expected output, in the same pr
 - trafilatura's own evaluation pages: share of ``with`` snippets found, ``without`` snippets absent;
 - captions: recall of fundus' ``images[].caption`` (trafilatura has no caption output, so its
   whole text is searched instead, which favours it);
-- duplicates: body paragraphs or captions that appear more than once in one output (must be 0).
+- duplicates: body paragraphs or captions that appear more than once in one output (must be 0);
+- speed: wall-clock and CPU time (``time.process_time``) of each extractor over the same pages,
+  the two interleaved page by page, after one untimed warm-up page each (models and caches load
+  once per process), and their ratio; the load average is printed alongside, since other jobs on
+  the machine stretch wall-clock time.
 
 Rows: every page, then by language (en, id, others) and by expectation family.
 
@@ -191,6 +195,7 @@ class Extraction:
     body: list[str]
     captions: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     error: str | None = None
 
     @property
@@ -214,11 +219,14 @@ class CaseScore:
     captions_total: int = 0
     duplicates: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     error: str | None = None
 
 
 def score(case: Case, output: Extraction, captions_in_text: bool = False) -> CaseScore:
-    result = CaseScore(case.name, case.group, case.family, seconds=output.seconds, error=output.error)
+    result = CaseScore(
+        case.name, case.group, case.family, seconds=output.seconds, cpu_seconds=output.cpu_seconds, error=output.error
+    )
     text = output.text
     if case.body is not None:
         result.precision, result.recall, result.f1 = prf(text, case.body)
@@ -250,6 +258,7 @@ class Summary:
     pages_with_duplicates: int = 0
     errors: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def summarise(scores: Sequence[CaseScore]) -> Summary:
@@ -272,6 +281,7 @@ def summarise(scores: Sequence[CaseScore]) -> Summary:
     summary.pages_with_duplicates = sum(1 for s in scores if s.duplicates)
     summary.errors = sum(1 for s in scores if s.error)
     summary.seconds = sum(s.seconds for s in scores)
+    summary.cpu_seconds = sum(s.cpu_seconds for s in scores)
     return summary
 
 
@@ -309,13 +319,20 @@ def trafilatura_extractor() -> Extractor:
 
 def timed(extractor: Extractor, case: Case) -> Extraction:
     raw = case.html.read_bytes()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         output = extractor(raw, case.url, str(case.html))
     except Exception as exc:  # a crash is a result too: it scores zero and is counted
         output = Extraction(body=[], error=f"{type(exc).__name__}: {exc}")
     output.seconds = time.perf_counter() - started
+    output.cpu_seconds = time.process_time() - cpu_started
     return output
+
+
+def warm_up(extractors: Iterable[Extractor], case: Case) -> None:
+    """One untimed page per extractor: language models, rule caches and imports load here."""
+    for extractor in extractors:
+        timed(extractor, case)
 
 
 @dataclass
@@ -323,6 +340,23 @@ class Report:
     ours: dict[str, Summary]
     trafilatura: dict[str, Summary]
     pages: list[dict[str, Any]]
+    load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def speed(self) -> dict[str, Any]:
+        """Both extractors' time over every page, and ours as a multiple of trafilatura's."""
+        mine, other = self.ours["all"], self.trafilatura.get("all")
+        result: dict[str, Any] = {
+            "pages": mine.pages,
+            "ours_seconds": mine.seconds,
+            "ours_cpu_seconds": mine.cpu_seconds,
+            "load_average": list(self.load_average),
+        }
+        if other is not None:
+            result["trafilatura_seconds"] = other.seconds
+            result["trafilatura_cpu_seconds"] = other.cpu_seconds
+            result["ratio_wall"] = mine.seconds / other.seconds if other.seconds else None
+            result["ratio_cpu"] = mine.cpu_seconds / other.cpu_seconds if other.cpu_seconds else None
+        return result
 
 
 def _rows(scores: Sequence[CaseScore]) -> dict[str, Sequence[CaseScore]]:
@@ -339,6 +373,8 @@ def run_benchmark(cases: Sequence[Case], with_trafilatura: bool = True) -> Repor
     baseline = trafilatura_extractor() if with_trafilatura else None
     ours: list[CaseScore] = []
     theirs: list[CaseScore] = []
+    if cases:
+        warm_up([ours_extractor] if baseline is None else [ours_extractor, baseline], cases[0])
     for case in cases:
         ours.append(score(case, timed(ours_extractor, case)))
         if baseline is not None:
@@ -353,7 +389,15 @@ def run_benchmark(cases: Sequence[Case], with_trafilatura: bool = True) -> Repor
         ours={name: summarise(rows) for name, rows in _rows(ours).items()},
         trafilatura={name: summarise(rows) for name, rows in _rows(theirs).items()},
         pages=pages,
+        load_average=_load_average(),
     )
+
+
+def _load_average() -> tuple[float, float, float]:
+    try:
+        return os.getloadavg()
+    except OSError:  # not every platform has one
+        return (0.0, 0.0, 0.0)
 
 
 def _fmt(value: float | None) -> str:
@@ -382,6 +426,28 @@ def table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def speed_table(report: Report) -> str:
+    speed = report.speed()
+    pages = max(1, speed["pages"])
+    load = " ".join(f"{value:.2f}" for value in speed["load_average"])
+    lines = [
+        f"speed over {speed['pages']} pages (one warm-up page each first; load average {load})",
+        f"{'':<14}{'wall s':>9}{'CPU s':>9}{'CPU ms/page':>13}",
+        f"{'ours':<14}{speed['ours_seconds']:>9.2f}{speed['ours_cpu_seconds']:>9.2f}"
+        f"{1000 * speed['ours_cpu_seconds'] / pages:>13.1f}",
+    ]
+    if "trafilatura_seconds" in speed:
+        lines.append(
+            f"{'trafilatura':<14}{speed['trafilatura_seconds']:>9.2f}{speed['trafilatura_cpu_seconds']:>9.2f}"
+            f"{1000 * speed['trafilatura_cpu_seconds'] / pages:>13.1f}"
+        )
+        wall, cpu = speed["ratio_wall"], speed["ratio_cpu"]
+        lines.append(
+            f"{'ours / traf':<14}{(f'{wall:.2f}x' if wall else '-'):>9}{(f'{cpu:.2f}x' if cpu else '-'):>9}"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (holds pages/)")
@@ -406,9 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 + (f"  ERROR {mine['error']}" if mine["error"] else "")
             )
     print(table(report))
+    print(speed_table(report))
     summary = {
         "ours": {name: asdict(s) for name, s in report.ours.items()},
         "trafilatura": {name: asdict(s) for name, s in report.trafilatura.items()},
+        "speed": report.speed(),
     }
     print(json.dumps(summary, indent=None, sort_keys=True))
     if args.json:

@@ -71,6 +71,12 @@ def test_benchmark_runs_and_prints_table_and_json(
     summary = json.loads(printed.strip().splitlines()[-1])
     assert summary["ours"]["all"]["pages"] == 1 and summary["trafilatura"]["all"]["pages"] == 1
     assert summary["ours"]["all"]["caption_recall"] == 1.0
+    assert "ours / traf" in printed and "load average" in printed
+    speed = summary["speed"]
+    assert speed["pages"] == 1 and len(speed["load_average"]) == 3
+    for key in ("ours_seconds", "ours_cpu_seconds", "trafilatura_seconds", "trafilatura_cpu_seconds"):
+        assert speed[key] > 0, key
+    assert speed["ratio_cpu"] == speed["ours_cpu_seconds"] / speed["trafilatura_cpu_seconds"]
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["pages"][0]["ours"]["name"] == "fundus__us__VoiceOfAmerica_2024_04_28"
 
