@@ -129,8 +129,34 @@ def _initial_score(element: Element, markers: Markers) -> float:
     return score
 
 
+class _LinkDensities:
+    """``link_density`` of the elements of one unchanged tree, each element and link read once.
+
+    Scoring asks for the density of a paragraph's container and of up to five ancestors: without
+    this the text of a page's big wrappers and of every link in them is read again for each.
+    """
+
+    def __init__(self) -> None:
+        self._densities: dict[Element, float] = {}
+        self._link_lengths: dict[Element, int] = {}
+
+    def __call__(self, element: Element) -> float:
+        density = self._densities.get(element)
+        if density is None:
+            length = len(text_of(element))
+            links = 0
+            for link in element.iter("a"):
+                link_length = self._link_lengths.get(link)
+                if link_length is None:
+                    link_length = self._link_lengths[link] = len(text_of(link))
+                links += link_length
+            density = self._densities[element] = min(1.0, links / length) if length else 0.0
+        return density
+
+
 def score_candidates(root: Element, markers: Markers) -> dict[Element, float]:
     scores: dict[Element, float] = {}
+    density_of = _LinkDensities()
     for element in root.iter(*_PARAGRAPH_TAGS):
         tag = tag_of(element)
         if tag in ("div", "section", "li", "font", "span", "article"):
@@ -141,7 +167,7 @@ def score_candidates(root: Element, markers: Markers) -> dict[Element, float]:
             text = text_of(element)
         if len(text) < MIN_PARAGRAPH:
             continue
-        if tag != "p" and link_density(element) > 0.5:
+        if tag != "p" and density_of(element) > 0.5:
             continue
         value = 1.0 + len(_COMMAS.findall(text)) + min(len(text) / 100.0, 3.0)
         for level, ancestor in enumerate(element.iterancestors()):
@@ -151,7 +177,7 @@ def score_candidates(root: Element, markers: Markers) -> dict[Element, float]:
                 scores[ancestor] = _initial_score(ancestor, markers)
             scores[ancestor] += value / (1 if level == 0 else 2 if level == 1 else level * 3)
     for element in list(scores):
-        scores[element] *= 1.0 - link_density(element)
+        scores[element] *= 1.0 - density_of(element)
     return scores
 
 
