@@ -214,9 +214,15 @@ def _run(options: Options, workdir: Path) -> Report:
         engine.dispose()
     report.figures["load_average_before"] = [round(x, 2) for x in load_before]
     report.figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    report.figures["daemon_log_warnings"] = sum(
-        1 for line in log_path.read_text(errors="replace").splitlines() if '"level": "warning"' in line
-    )
+    warnings: dict[str, int] = defaultdict(int)
+    for line in log_path.read_text(errors="replace").splitlines():
+        if '"level": "warning"' in line or '"level": "error"' in line:
+            try:
+                event = str(json.loads(line).get("event", ""))
+            except ValueError:
+                event = line
+            warnings[re.sub(r"\d+", "N", event)[:90]] += 1
+    report.figures["daemon_log_warnings"] = dict(sorted(warnings.items(), key=lambda kv: -kv[1])[:10])
     return report
 
 
@@ -530,6 +536,8 @@ def render(report: Report) -> str:
     for outcome, figures in f.get("fetch_latency", {}).items():
         lines.append(f"  {outcome:<16}{figures.get('n', 0):>7}{figures.get('p50_ms', ''):>10}"
                      f"{figures.get('p95_ms', ''):>10}{figures.get('p99_ms', ''):>10}{figures.get('max_ms', ''):>10}")
+    for event, times in f.get("daemon_log_warnings", {}).items():
+        lines.append(f"  daemon log warning x{times}: {event}")
     lines.append(f"  exit code on SIGTERM {f.get('exit_code')} after {f.get('stop_seconds')}s")
     for name, ok in report.checks.items():
         lines.append(f"  [{'pass' if ok else 'FAIL'}] {name}")

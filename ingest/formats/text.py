@@ -31,8 +31,10 @@ def decode_text(body: bytes, location: str, declared: str | None = None) -> str:
     if declared:
         try:
             return body.decode(declared)
-        except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration is common; fall through to detection
+        except (LookupError, ValueError):
+            # A wrong declaration is common; fall through to detection. ValueError covers
+            # UnicodeDecodeError and labels Python refuses outright (an embedded NUL).
+            pass
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
