@@ -4,8 +4,12 @@ Two kinds of items, both made from real news text with a fixed seed:
 
 - **pages**: the corpus's article pages, replicated with seeded edits (a few words changed in some
   paragraphs, a per-source template line, paragraphs of shared wire copy in about 30% of them);
-- **feeds**: RSS files whose items carry full content (``content:encoded``) built from the real
-  article bodies of the corpus's expected outputs and full-content feeds, with the same edits.
+- **feeds**: RSS files whose items carry full content (``content:encoded``): first the real
+  article bodies of the corpus's expected outputs, then new stories written by a word-bigram
+  chain trained on those bodies (``benchmarks.synthetic``), so that a large run holds mostly
+  distinct stories as a newsroom's store does, not thousands of copies of the same eighty. About
+  20% of items republish a recent story (edited), about 30% carry paragraphs of one of the
+  wire stories of the moment, and every item ends with its source's template line.
 
 Every item has its own URL, so each one is a new article for the pipeline.
 """
@@ -16,6 +20,8 @@ import html
 import json
 import random
 import re
+import zlib
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +31,16 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
+from benchmarks.synthetic import BigramChain
+
 WIRE_SHARE = 0.30
+REPUBLISH_SHARE = 0.20
+RECENT_STORIES = 300  # republished stories come from this many latest ones
+# Wire stories running at once, and how many items before they are replaced: spread over all
+# seven sources, so one source prints a wire paragraph in a story or two, as a newsroom does (in
+# five stories of one source it would be that source's template).
+WIRE_STORIES = 8
+WIRE_STORY_ITEMS = 350
 TEMPLATE_LINES = (
     "Follow {source} on social media for the latest news.",
     "Ikuti berita terbaru {source} di media sosial.",
@@ -69,6 +84,10 @@ def _bodies_from_expected(corpus: Path) -> list[list[str]]:
     return bodies
 
 
+def _template_line(source: str) -> str:
+    return TEMPLATE_LINES[zlib.crc32(source.encode()) % len(TEMPLATE_LINES)].format(source=source)
+
+
 def _edit_words(paragraph: str, rng: random.Random, edits: int) -> str:
     words = paragraph.split()
     for _ in range(edits):
@@ -86,12 +105,12 @@ class Workload:
         rng = random.Random(seed)
         self.wire_pool = [p for body in rng.sample(self.bodies, min(40, len(self.bodies))) for p in body[:4]]
 
-    def _article_paragraphs(self, rng: random.Random, base: list[str], source: str) -> list[str]:
+    def _article_paragraphs(self, rng: random.Random, base: list[str], source: str, wire: list[str]) -> list[str]:
         paragraphs = [_edit_words(p, rng, rng.randint(0, 3)) if rng.random() < 0.3 else p for p in base]
         if rng.random() < WIRE_SHARE:
             at = rng.randrange(len(paragraphs) + 1)
-            paragraphs[at:at] = rng.sample(self.wire_pool, rng.randint(2, 4))
-        paragraphs.append(TEMPLATE_LINES[hash(source) % len(TEMPLATE_LINES)].format(source=source))
+            paragraphs[at:at] = rng.sample(wire, min(len(wire), rng.randint(2, 4)))
+        paragraphs.append(_template_line(source))
         return paragraphs
 
     def pages_items(self, count: int) -> Iterator[WorkItem]:
@@ -117,7 +136,7 @@ class Workload:
             parent = paragraphs[-1].getparent()
             if parent is not None:
                 extra = etree.SubElement(parent, "p")
-                extra.text = TEMPLATE_LINES[hash(source) % len(TEMPLATE_LINES)].format(source=source)
+                extra.text = _template_line(source)
                 if rng.random() < WIRE_SHARE:
                     for text in rng.sample(self.wire_pool, 2):
                         wire = etree.Element("p")
@@ -128,6 +147,11 @@ class Workload:
     def feed_items(self, articles: int, per_feed: int = 50) -> Iterator[WorkItem]:
         """RSS files with full content, ``per_feed`` items each, ``articles`` items in all."""
         rng = random.Random(self.seed + 1)
+        corpus_paragraphs = [p for body in self.bodies for p in body]
+        stories = BigramChain(corpus_paragraphs, seed=self.seed + 2)
+        wire_stories = BigramChain(corpus_paragraphs, seed=self.seed + 3)
+        recent: deque[list[str]] = deque(maxlen=RECENT_STORIES)
+        wires = [self.wire_pool]
         start = datetime(2026, 1, 1, tzinfo=UTC)
         made = 0
         feed_index = 0
@@ -135,8 +159,17 @@ class Workload:
             source = f"wire-{feed_index % 7}"
             items = []
             for _ in range(min(per_feed, articles - made)):
-                base = self.bodies[made % len(self.bodies)]
-                paragraphs = self._article_paragraphs(rng, base, source)
+                if made < len(self.bodies):
+                    base = self.bodies[made]
+                elif recent and rng.random() < REPUBLISH_SHARE:
+                    base = rng.choice(recent)
+                else:
+                    length = len(rng.choice(self.bodies))
+                    base = list(stories.paragraphs(length))
+                recent.append(base)
+                if made >= len(self.bodies) and made % WIRE_STORY_ITEMS == 0:
+                    wires = [list(wire_stories.paragraphs(6)) for _ in range(WIRE_STORIES)]
+                paragraphs = self._article_paragraphs(rng, base, source, rng.choice(wires))
                 content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
                 published = format_datetime(start + timedelta(minutes=made))
                 items.append(

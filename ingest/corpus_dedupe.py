@@ -67,6 +67,9 @@ STORY_CANDIDATE_ESTIMATE = 0.15
 MAX_STORY_CANDIDATES = 8
 BACKENDS = ("memory", "sql")
 STATE_LOCK_KEY = -1  # advisory-lock key of the dedupe state rows
+# Stories counted per template block: enough for every verdict (``min_stories`` is far below),
+# and the count's cost stays flat however many stories a source printed the line under.
+TEMPLATE_COUNT_CAP = 50
 # Band keys per block taken as lock keys in the shared SQL index (with every body band key).
 LOCKED_BANDS = 4
 
@@ -308,7 +311,9 @@ class CorpusDeduper:
         eligible = [
             b for b in blocks if b.kind != BlockKind.CAPTION.value and b.tokens <= self.config.template.max_words
         ]
-        counts = dedupe_repo.source_story_counts(session, source_id, {b.norm_hash for b in eligible}, own_story)
+        counts = dedupe_repo.source_story_counts(
+            session, source_id, {b.norm_hash for b in eligible}, own_story, cap=TEMPLATE_COUNT_CAP
+        )
         templates: dict[int, TemplateVerdict] = {}
         for block in eligible:
             verdict = template_verdict(
@@ -376,7 +381,7 @@ class CorpusDeduper:
                 block_index=10_000 + block.position,
                 text=block.text,
                 reason=dedupe_repo.TEMPLATE_REASON,
-                detail=templates[block.position].explain(source_name),
+                detail=_template_detail(templates[block.position], source_name),
                 norm_hash=block.norm_hash,
                 duplicate_tier="template",
             )
@@ -682,6 +687,12 @@ def _group_by_day(batch: Sequence[dedupe_repo.SignatureRow]) -> dict[int, list[i
     for i, row in enumerate(batch):
         groups.setdefault(day_number(row.created_at), []).append(i)
     return groups
+
+
+def _template_detail(verdict: TemplateVerdict, source_name: str) -> str:
+    if verdict.stories > TEMPLATE_COUNT_CAP:  # counted up to the cap, plus this story
+        return f"template of {source_name}: the same block in more than {TEMPLATE_COUNT_CAP} stories"
+    return verdict.explain(source_name)
 
 
 def _still_holds(link: ArticleParagraph, target: ArticleParagraph, rule: NearRule) -> bool:

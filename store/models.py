@@ -228,6 +228,8 @@ class ArticleParagraph(Base):
     __table_args__ = (
         UniqueConstraint("article_id", "position"),
         Index("ix_article_paragraphs_norm_hash", "norm_hash"),
+        # Links into an article are looked up (relinking, deletes setting them NULL) by target.
+        Index("ix_article_paragraphs_duplicate_of_article_id", "duplicate_of_article_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -263,7 +265,7 @@ class Removal(Base):
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(Text)
     duplicate_of_article_id: Mapped[int | None] = mapped_column(
-        ForeignKey("articles.id", ondelete="SET NULL")
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
     duplicate_of_position: Mapped[int | None] = mapped_column(Integer)
     similarity: Mapped[float | None] = mapped_column()

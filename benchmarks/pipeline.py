@@ -1,0 +1,564 @@
+"""End-to-end benchmark: the workload of ``benchmarks.workload`` through the real pipeline.
+
+The pipeline is ``ingest.pipeline.Pipeline`` built from ``ingest.app.App`` exactly as the CLI
+builds it; the benchmark only wraps its stages with timers (wall clock and this process's CPU
+time) and counts what goes through each:
+
+- parse: decoding a page / parsing a feed into entries;
+- extract: the HTML extractor (page -> blocks);
+- clean: in-article cleaning (boilerplate, repeats, captions);
+- dedupe: normalising, signing, template / exact / near / story verdicts and index updates;
+- store: everything else inside ``Pipeline.ingest``: raw bytes, article rows, change log,
+  commits, fetch rows.
+
+Two commands:
+
+    python -m benchmarks.pipeline run [--pages N] [--feed N] [--backends sqlite,postgresql] [--json FILE]
+    python -m benchmarks.pipeline growth --size N [--slices K] [--backend sqlite] [--json FILE] [--plot FILE]
+
+``run`` prints a table per backend (pages and full-content feed entries) and trafilatura's
+``extract()`` alone on the same pages, with the ratio. ``growth`` ingests ``N`` full-content feed
+entries and measures the cost per article of each successive slice as the store grows; results of
+several sizes accumulate in one JSON file and are plotted together (matplotlib, Agg).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from benchmarks.workload import WorkItem, Workload
+from config import load_settings
+from ingest import migrations
+from ingest.app import App
+from ingest.pipeline import IngestResult, Input, Pipeline
+from store import database_size_bytes
+from store import repository as repo
+from store.models import Article, ArticleParagraph
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = Path(os.environ.get("NEWSDEDUP_CORPUS", REPO.parent / "shared" / "corpus"))
+DEFAULT_PG = os.environ.get("NEWSDEDUP_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEFAULT_GROWTH_JSON = REPO / "benchmarks" / "plots" / "growth.json"
+DEFAULT_GROWTH_PLOT = REPO / "benchmarks" / "plots" / "growth.png"
+STAGES = ("parse", "extract", "clean", "dedupe", "store")
+T = TypeVar("T")
+
+
+# --- measuring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Stage:
+    wall: float = 0.0
+    cpu: float = 0.0
+    calls: int = 0
+    articles: int = 0
+    paragraphs: int = 0
+
+    def rates(self) -> dict[str, float | None]:
+        def per(count: int, seconds: float) -> float | None:
+            return round(count / seconds, 1) if seconds > 0 else None
+
+        return {
+            "articles_per_s_wall": per(self.articles, self.wall),
+            "articles_per_s_cpu": per(self.articles, self.cpu),
+            "paragraphs_per_s_wall": per(self.paragraphs, self.wall),
+            "paragraphs_per_s_cpu": per(self.paragraphs, self.cpu),
+        }
+
+
+@dataclass
+class Timers:
+    stages: dict[str, Stage] = field(default_factory=lambda: {name: Stage() for name in (*STAGES, "total")})
+
+    @contextmanager
+    def measure(self, name: str) -> Iterator[Stage]:
+        stage = self.stages[name]
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield stage
+        finally:
+            stage.wall += time.perf_counter() - wall
+            stage.cpu += time.process_time() - cpu
+            stage.calls += 1
+
+
+def _timed(
+    timers: Timers, name: str, count: Callable[[Any, Stage], None]
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    def decorate(function: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> T:
+            with timers.measure(name) as stage:
+                result = function(*args, **kwargs)
+            count(result, stage)
+            return result
+
+        return wrapper
+
+    return decorate
+
+
+def instrument(pipeline: Pipeline) -> Timers:
+    """Wrap the pipeline's stages (on this instance only) with timers and counters.
+
+    ``Pipeline.parse`` includes the extractor for HTML and the dedupe calls sit inside
+    ``Pipeline.ingest``; the report subtracts nested times so the five stages add up to the total.
+    """
+    timers = Timers()
+    parse_total = Timers().stages["total"]
+    timers.stages["_parse_total"] = parse_total
+
+    def count_documents(result: Any, stage: Stage) -> None:
+        documents, _ = result
+        stage.articles += len(documents)
+        stage.paragraphs += sum(len(d.blocks) for d in documents)
+
+    def count_document(result: Any, stage: Stage) -> None:
+        stage.articles += 1
+        stage.paragraphs += len(result.blocks)
+
+    def count_prepared(result: Any, stage: Stage) -> None:
+        stage.articles += 1
+        stage.paragraphs += len(result.blocks)
+
+    def count_nothing(_result: Any, _stage: Stage) -> None:
+        return None
+
+    def count_stored(result: IngestResult, stage: Stage) -> None:
+        stored = [a for a in result.articles if a.status in ("created", "updated")]
+        stage.articles += len(stored)
+
+    pipeline.parse = _timed(timers, "_parse_total", count_documents)(pipeline.parse)  # type: ignore[method-assign]
+    extractor = pipeline.extractor
+    extractor.parse = _timed(timers, "extract", count_document)(extractor.parse)  # type: ignore[method-assign]
+    cleaner = pipeline.cleaner
+    cleaner.clean = _timed(timers, "clean", count_document)(cleaner.clean)  # type: ignore[method-assign]
+    deduper = pipeline.deduper
+    deduper.prepare = _timed(timers, "dedupe", count_prepared)(deduper.prepare)  # type: ignore[method-assign]
+    deduper.link = _timed(timers, "dedupe", count_nothing)(deduper.link)  # type: ignore[method-assign]
+    deduper.after_save = _timed(timers, "dedupe", count_nothing)(deduper.after_save)  # type: ignore[method-assign]
+    pipeline.ingest = _timed(timers, "total", count_stored)(pipeline.ingest)  # type: ignore[method-assign]
+    return timers
+
+
+def settle(timers: Timers, stored_paragraphs: int) -> dict[str, Stage]:
+    """The five stages as exclusive times (nested calls subtracted) plus the total."""
+    stages = timers.stages
+    parse_total = stages["_parse_total"]
+    extract, clean, dedupe, total = stages["extract"], stages["clean"], stages["dedupe"], stages["total"]
+    parse = Stage(
+        parse_total.wall - extract.wall, parse_total.cpu - extract.cpu, parse_total.calls,
+        parse_total.articles, parse_total.paragraphs,
+    )
+    # prepare/link/after_save each count a call; prepare alone counts articles and blocks.
+    dedupe = Stage(dedupe.wall, dedupe.cpu, dedupe.articles, dedupe.articles, dedupe.paragraphs)
+    store = Stage(
+        total.wall - parse_total.wall - clean.wall - dedupe.wall,
+        total.cpu - parse_total.cpu - clean.cpu - dedupe.cpu,
+        total.calls, total.articles, stored_paragraphs,
+    )
+    total = Stage(total.wall, total.cpu, total.calls, total.articles, stored_paragraphs)
+    return {"parse": parse, "extract": extract, "clean": clean, "dedupe": dedupe, "store": store, "total": total}
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def database(backend: str, pg_url: str = DEFAULT_PG) -> Iterator[str]:
+    """An empty database of the backend for one run, removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="nd-bench-") as directory:
+            yield f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
+        return
+    if backend != "postgresql":
+        raise ValueError(f"unknown backend {backend!r}: sqlite or postgresql")
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    name = f"nd_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def open_app(url: str) -> tuple[App, Pipeline]:
+    app = App(load_settings(environ={}, database_url=url))
+    migrations.upgrade(app.engine)
+    return app, Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+
+
+def db_size(app: App) -> int:
+    if app.engine.dialect.name == "sqlite":
+        # Outside any transaction (the engine's connections begin IMMEDIATE), so the WAL is
+        # folded into the main file and its pages are counted.
+        raw = app.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+    return database_size_bytes(app.engine) or 0
+
+
+def ingest_item(pipeline: Pipeline, item: WorkItem) -> IngestResult:
+    return pipeline.ingest(
+        Input(body=item.body, source=item.source, location=item.url, url=item.url, format=item.format)
+    )
+
+
+# --- run: the table ----------------------------------------------------------------------------
+
+
+def run_phase(app: App, pipeline: Pipeline, items: Iterable[WorkItem]) -> dict[str, Any]:
+    """Ingest ``items``; the stages, counts and sizes of this phase alone."""
+    with app.sessions.begin() as session:
+        before_articles = repo.count_rows(session, Article)
+        before_paragraphs = repo.count_rows(session, ArticleParagraph)
+    size_before = db_size(app)
+    timers = instrument(pipeline)
+    expected = created = errors = items_count = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for item in items:
+        result = ingest_item(pipeline, item)
+        items_count += 1
+        expected += item.articles
+        created += result.created
+        errors += sum(1 for a in result.articles if a.status == "error")
+        errors += 1 if result.error and not result.articles else 0
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    uninstrument(pipeline)
+    with app.sessions.begin() as session:
+        articles = repo.count_rows(session, Article) - before_articles
+        paragraphs = repo.count_rows(session, ArticleParagraph) - before_paragraphs
+    size = db_size(app) - size_before
+    stages = settle(timers, paragraphs)
+    return {
+        "items": items_count,
+        "articles_expected": expected,
+        "articles_created": created,
+        "articles_stored": articles,
+        "paragraphs_stored": paragraphs,
+        "errors": errors,
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "articles_per_s_wall": round(articles / wall, 1) if wall else None,
+        "articles_per_s_cpu": round(articles / cpu, 1) if cpu else None,
+        "db_bytes": size,
+        "db_bytes_per_article": round(size / articles) if articles else None,
+        "stages": {name: {**asdict(stage), **stage.rates()} for name, stage in stages.items()},
+    }
+
+
+def uninstrument(pipeline: Pipeline) -> None:
+    for owner, names in (
+        (pipeline, ("parse", "ingest")),
+        (pipeline.extractor, ("parse",)),
+        (pipeline.cleaner, ("clean",)),
+        (pipeline.deduper, ("prepare", "link", "after_save")),
+    ):
+        for name in names:
+            owner.__dict__.pop(name, None)
+
+
+def trafilatura_reference(items: list[WorkItem]) -> dict[str, Any]:
+    """trafilatura's default ``extract()`` on the same page bytes, in this process."""
+    import trafilatura
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    extracted = 0
+    for item in items:
+        if trafilatura.extract(item.body) is not None:
+            extracted += 1
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "pages": len(items),
+        "extracted": extracted,
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "ms_per_page_wall": round(1000 * wall / len(items), 3) if items else None,
+        "ms_per_page_cpu": round(1000 * cpu / len(items), 3) if items else None,
+    }
+
+
+def ours_per_page(phase: dict[str, Any], clock: str) -> dict[str, float]:
+    stages = phase["stages"]
+    pages = max(1, phase["items"])
+    key = "wall" if clock == "wall" else "cpu"
+    pipeline_ms = 1000 * sum(stages[s][key] for s in ("extract", "clean", "dedupe", "store")) / pages
+    total_ms = 1000 * stages["total"][key] / pages
+    return {"extract_clean_dedupe_store_ms": round(pipeline_ms, 3), "total_ms": round(total_ms, 3)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    workload = Workload(Path(args.corpus))
+    pages = list(workload.pages_items(args.pages))
+    report: dict[str, Any] = {
+        "workload": {"pages": args.pages, "feed_articles": args.feed, "seed": workload.seed},
+        "machine": {"cpus": os.cpu_count(), "load_average_start": load_average()},
+        "backends": {},
+    }
+    report["trafilatura"] = trafilatura_reference(pages)
+    for backend in args.backends.split(","):
+        with database(backend, args.pg) as url:
+            app, pipeline = open_app(url)
+            try:
+                page_phase = run_phase(app, pipeline, pages)
+                feed_phase = run_phase(app, pipeline, workload.feed_items(args.feed))
+            finally:
+                app.close()
+        traf = report["trafilatura"]
+        ratios = {}
+        for clock in ("wall", "cpu"):
+            ours = ours_per_page(page_phase, clock)
+            reference = traf[f"ms_per_page_{clock}"]
+            ratios[clock] = {
+                **ours,
+                "trafilatura_ms": reference,
+                "ratio": round(ours["extract_clean_dedupe_store_ms"] / reference, 2) if reference else None,
+                "ratio_total": round(ours["total_ms"] / reference, 2) if reference else None,
+            }
+        report["backends"][backend] = {"pages": page_phase, "feed": feed_phase, "vs_trafilatura": ratios}
+    report["machine"]["load_average_end"] = load_average()
+    report["peak_rss_bytes"] = peak_rss_bytes()
+    return report
+
+
+def print_run(report: dict[str, Any]) -> None:
+    traf = report["trafilatura"]
+    print(
+        f"workload: {report['workload']['pages']} pages, {report['workload']['feed_articles']} feed entries; "
+        f"load average {report['machine']['load_average_start']} -> {report['machine']['load_average_end']}; "
+        f"peak RSS {report['peak_rss_bytes'] / 2**20:.0f} MiB"
+    )
+    for backend, result in report["backends"].items():
+        for phase_name in ("pages", "feed"):
+            phase = result[phase_name]
+            print(
+                f"\n{backend}, {phase_name}: {phase['articles_stored']} articles "
+                f"({phase['articles_expected']} expected, {phase['errors']} errors), "
+                f"{phase['paragraphs_stored']} paragraphs stored, "
+                f"{phase['articles_per_s_wall']} articles/s wall, {phase['articles_per_s_cpu']} per CPU-s, "
+                f"{phase['db_bytes_per_article']} DB bytes/article"
+            )
+            header = ("stage", "articles/s", "(CPU)", "paragraphs/s", "(CPU)", "ms/article CPU")
+            print("  {:<8} {:>11} {:>9} {:>13} {:>10} {:>15}".format(*header))
+            for name in (*STAGES, "total"):
+                stage = phase["stages"][name]
+                if not stage["articles"] and name == "extract":
+                    continue
+                ms = 1000 * stage["cpu"] / max(1, phase["articles_stored"])
+                print(
+                    f"  {name:<8} {_num(stage['articles_per_s_wall']):>11} {_num(stage['articles_per_s_cpu']):>9} "
+                    f"{_num(stage['paragraphs_per_s_wall']):>13} {_num(stage['paragraphs_per_s_cpu']):>10} {ms:>15.2f}"
+                )
+        for clock, ratio in result["vs_trafilatura"].items():
+            print(
+                f"  vs trafilatura ({clock}): ours extract+clean+dedupe+store "
+                f"{ratio['extract_clean_dedupe_store_ms']} ms/page, "
+                f"trafilatura extract() {ratio['trafilatura_ms']} ms/page: {ratio['ratio']}x "
+                f"(whole ingest {ratio['ratio_total']}x)"
+            )
+    print(f"\ntrafilatura extract() alone: {traf['pages']} pages, {traf['ms_per_page_cpu']} ms/page CPU")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+# --- growth: cost per article as the store grows -----------------------------------------------
+
+
+def growth(args: argparse.Namespace) -> dict[str, Any]:
+    workload = Workload(Path(args.corpus))
+    slice_size = max(1, args.size // args.slices)
+    log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
+    slices: list[dict[str, Any]] = []
+    with database(args.backend, args.pg) as url:
+        app, pipeline = open_app(url)
+        try:
+            pipeline.deduper.ensure_ready()
+            done = 0
+            # Time inside the pipeline only: writing the workload's items is not the pipeline's cost.
+            total_wall = total_cpu = slice_wall = slice_cpu = 0.0
+            mark = (0, 0)  # articles and paragraphs at the last slice end
+            deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
+            for item in workload.feed_items(args.size):
+                if deadline is not None and time.monotonic() > deadline and slices:
+                    break  # out of time: the run records how far it got
+                wall, cpu = time.perf_counter(), time.process_time()
+                result = ingest_item(pipeline, item)
+                slice_wall += time.perf_counter() - wall
+                slice_cpu += time.process_time() - cpu
+                done += result.created
+                if done - mark[0] >= slice_size or done >= args.size:
+                    with app.sessions.begin() as session:
+                        stored_paragraphs = repo.count_rows(session, ArticleParagraph)
+                    count = max(1, done - mark[0])
+                    entry = {
+                        "articles": done,
+                        "paragraphs": stored_paragraphs,
+                        "ms_per_article_wall": round(1000 * slice_wall / count, 3),
+                        "ms_per_article_cpu": round(1000 * slice_cpu / count, 3),
+                        "ms_per_paragraph_cpu": round(1000 * slice_cpu / max(1, stored_paragraphs - mark[1]), 4),
+                        "rss_bytes": rss_bytes(),
+                        "load_average": load_average(),
+                    }
+                    slices.append(entry)
+                    if log is not None:
+                        log.write(json.dumps(entry) + "\n")
+                        log.flush()
+                    total_wall += slice_wall
+                    total_cpu += slice_cpu
+                    slice_wall = slice_cpu = 0.0
+                    mark = (done, stored_paragraphs)
+            size = db_size(app)
+        finally:
+            app.close()
+    if log is not None:
+        log.close()
+    first, last = slices[0], slices[-1]
+    return {
+        "size": args.size,
+        "backend": args.backend,
+        "complete": done >= args.size,
+        "articles": done,
+        "paragraphs": slices[-1]["paragraphs"],
+        "wall_s": round(total_wall, 1),
+        "cpu_s": round(total_cpu, 1),
+        "ms_per_article_cpu": round(1000 * total_cpu / max(1, done), 3),
+        "ms_per_article_wall": round(1000 * total_wall / max(1, done), 3),
+        "last_over_first_slice_cpu": round(last["ms_per_article_cpu"] / first["ms_per_article_cpu"], 2),
+        "peak_rss_bytes": peak_rss_bytes(),
+        "db_bytes_per_article": round(size / max(1, done)),
+        "slices": slices,
+    }
+
+
+def merge_growth(path: Path, result: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"runs": {}}
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    data["runs"][f"{result['backend']}-{result['size']}"] = result
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return data
+
+
+def plot_growth(data: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (cost, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for key, run_ in sorted(data["runs"].items(), key=lambda kv: kv[1]["size"]):
+        name = key if run_.get("complete", True) else f"{key} (reached {run_['articles']:,})"
+        xs = [s["articles"] for s in run_["slices"]]
+        cost.plot(xs, [s["ms_per_article_cpu"] for s in run_["slices"]], marker=".", label=f"{name} CPU")
+        cost.plot(xs, [s["ms_per_article_wall"] for s in run_["slices"]], linestyle=":", label=f"{name} wall")
+        memory.plot(xs, [s["rss_bytes"] / 2**20 for s in run_["slices"]], marker=".", label=name)
+    for axis in (cost, memory):
+        axis.set_xscale("log")
+        axis.set_xlabel("articles stored")
+        axis.grid(True, alpha=0.3)
+    cost.set_ylabel("ms per article (slice)")
+    cost.set_ylim(bottom=0)
+    cost.set_title("Cost per article as the store grows")
+    memory.set_ylabel("RSS, MiB")
+    memory.set_ylim(bottom=0)
+    memory.set_title("Resident memory")
+    cost.legend(fontsize=7)
+    memory.legend(fontsize=7)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def print_growth(result: dict[str, Any]) -> None:
+    print(
+        f"{result['backend']}, {result['articles']} articles, {result['paragraphs']} paragraphs: "
+        f"{result['ms_per_article_cpu']} ms/article CPU ({result['ms_per_article_wall']} wall), "
+        f"last/first slice {result['last_over_first_slice_cpu']}x, "
+        f"peak RSS {result['peak_rss_bytes'] / 2**20:.0f} MiB, "
+        f"{result['db_bytes_per_article']} DB bytes/article"
+    )
+    print(f"  {'articles':>9} {'paragraphs':>11} {'ms/art CPU':>11} {'ms/art wall':>12} {'RSS MiB':>8}  load")
+    for s in result["slices"]:
+        print(
+            f"  {s['articles']:>9,} {s['paragraphs']:>11,} {s['ms_per_article_cpu']:>11.2f} "
+            f"{s['ms_per_article_wall']:>12.2f} {s['rss_bytes'] / 2**20:>8.0f}  {s['load_average']}"
+        )
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pipeline", description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL admin URL; a database is created per run")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="stage table on each backend, trafilatura reference")
+    run_parser.add_argument("--pages", type=int, default=300)
+    run_parser.add_argument("--feed", type=int, default=2000)
+    run_parser.add_argument("--backends", default="sqlite,postgresql")
+    run_parser.add_argument("--json", type=Path)
+    growth_parser = commands.add_parser("growth", help="cost per article as the store grows")
+    growth_parser.add_argument("--size", type=int, default=1000)
+    growth_parser.add_argument("--slices", type=int, default=20)
+    growth_parser.add_argument("--backend", default="sqlite")
+    growth_parser.add_argument("--json", type=Path, default=DEFAULT_GROWTH_JSON, help="results accumulate here")
+    growth_parser.add_argument("--plot", type=Path, default=DEFAULT_GROWTH_PLOT)
+    growth_parser.add_argument("--log", help="append each slice as a JSON line (progress of long runs)")
+    growth_parser.add_argument("--max-minutes", type=float, help="stop after this long and record how far it got")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        report = run(args)
+        print_run(report)
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        return 0
+    result = growth(args)
+    print_growth(result)
+    data = merge_growth(args.json, result)
+    plot_growth(data, args.plot)
+    print(f"plot: {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The end-to-end benchmark at a tiny size: its JSON holds every figure and the counts add up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks import pipeline as bench
+from benchmarks.workload import Workload
+
+STAGE_FIELDS = {"wall", "cpu", "calls", "articles", "paragraphs", "articles_per_s_wall", "articles_per_s_cpu"}
+
+
+def _check_phase(phase: dict[str, object], expected_articles: int, items: int) -> None:
+    assert phase["items"] == items
+    assert phase["articles_expected"] == expected_articles
+    # Every article the workload promised is stored, once, with no error.
+    assert phase["errors"] == 0
+    assert phase["articles_created"] == expected_articles
+    assert phase["articles_stored"] == expected_articles
+    assert isinstance(phase["paragraphs_stored"], int) and phase["paragraphs_stored"] > expected_articles
+    assert isinstance(phase["db_bytes_per_article"], int) and phase["db_bytes_per_article"] > 0
+    stages = phase["stages"]
+    assert isinstance(stages, dict)
+    assert set(stages) == {*bench.STAGES, "total"}
+    for stage in stages.values():
+        assert set(stage) >= STAGE_FIELDS
+        assert stage["wall"] >= 0 and stage["cpu"] >= -0.05
+    # Every article goes through clean, dedupe and store; the exclusive stage times add up to the total.
+    assert stages["clean"]["articles"] == stages["dedupe"]["articles"] == expected_articles
+    assert stages["store"]["articles"] == expected_articles
+    assert stages["parse"]["articles"] == expected_articles
+    assert stages["parse"]["calls"] == items
+    parts = sum(stages[name]["wall"] for name in bench.STAGES)
+    assert parts == pytest.approx(stages["total"]["wall"], rel=1e-6, abs=1e-6)
+
+
+def test_run_on_sqlite_counts_add_up(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    assert bench.main(["--corpus", str(corpus), "run", "--pages", "4", "--feed", "60",
+                       "--backends", "sqlite", "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    result = report["backends"]["sqlite"]
+    _check_phase(result["pages"], 4, 4)
+    assert result["pages"]["stages"]["extract"]["articles"] == 4
+    _check_phase(result["feed"], 60, 2)  # 50 entries per feed file
+    assert result["feed"]["stages"]["extract"]["articles"] == 0
+    assert report["trafilatura"]["pages"] == 4
+    for clock in ("wall", "cpu"):
+        assert result["vs_trafilatura"][clock]["ratio"] > 0
+    assert report["peak_rss_bytes"] > 0
+    assert len(report["machine"]["load_average_start"]) == 3
+
+
+def test_run_on_postgresql(corpus: Path, tmp_path: Path, pg_server: str) -> None:
+    out = tmp_path / "run.json"
+    assert bench.main(["--corpus", str(corpus), "--pg", pg_server, "run", "--pages", "2", "--feed", "20",
+                       "--backends", "postgresql", "--json", str(out)]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))["backends"]["postgresql"]
+    _check_phase(result["pages"], 2, 2)
+    _check_phase(result["feed"], 20, 1)
+
+
+def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
+    data, plot = tmp_path / "growth.json", tmp_path / "growth.png"
+    assert bench.main(["--corpus", str(corpus), "growth", "--size", "120", "--slices", "3",
+                       "--json", str(data), "--plot", str(plot)]) == 0
+    run = json.loads(data.read_text(encoding="utf-8"))["runs"]["sqlite-120"]
+    assert run["articles"] == 120
+    articles = [s["articles"] for s in run["slices"]]
+    assert articles == sorted(articles) and articles[-1] == 120
+    paragraphs = [s["paragraphs"] for s in run["slices"]]
+    assert paragraphs == sorted(paragraphs) and paragraphs[-1] == run["paragraphs"]
+    assert all(s["ms_per_article_cpu"] > 0 and s["rss_bytes"] > 0 for s in run["slices"])
+    assert plot.stat().st_size > 10_000
+
+
+def test_workload_promises_what_it_yields(corpus: Path) -> None:
+    items = list(Workload(corpus).feed_items(120, per_feed=50))
+    assert [i.articles for i in items] == [50, 50, 20]
