@@ -174,11 +174,12 @@ class CliTarget:
 def _fuzz(
     stats: TargetStats, strategy: st.SearchStrategy[Any], check: Callable[[Any], str], kind_of: Callable[[Any], str],
     label_of: Callable[[Any], str], seconds: float, first_seed: int, crash_dir: Path | None, chunk: int,
+    max_inputs: int | None,
 ) -> None:
     deadline = time.monotonic() + seconds
     round_number = 0
     failure: dict[str, Any] = {}  # the last crashing input of a round (after shrinking: the smallest)
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and (max_inputs is None or stats.inputs < max_inputs):
         round_number += 1
         failure.clear()
 
@@ -222,7 +223,9 @@ def _fuzz(
 
 
 def run_target(target: str, seconds: float, first_seed: int = 1, crash_dir: Path | None = None,
-               chunk: int = 20) -> TargetStats:
+               chunk: int = 20, max_inputs: int | None = None) -> TargetStats:
+    """Fuzz one target for ``seconds`` (or until ``max_inputs``): rounds of ``chunk`` inputs, each
+    round with its own seed derived from ``first_seed``, so a run is repeatable input for input."""
     stats = TargetStats(target)
     began = time.monotonic()
     cases: dict[str, tuple[st.SearchStrategy[Case], Callable[[Case], str]]] = {
@@ -231,12 +234,12 @@ def run_target(target: str, seconds: float, first_seed: int = 1, crash_dir: Path
     if target in cases:
         strategy, check = cases[target]
         _fuzz(stats, strategy, check, lambda c: c.kind, lambda c: c.label + (" " + " ".join(c.notes) if c.notes
-              else ""), seconds, first_seed, crash_dir, chunk)
+              else ""), seconds, first_seed, crash_dir, chunk, max_inputs)
     elif target == "cli":
         with tempfile.TemporaryDirectory(prefix="fuzz-cli-") as scratch:
             cli = CliTarget(Path(scratch))
             _fuzz(stats, cli_arguments(cli.files), cli.check, lambda args: "arguments", lambda args: repr(args)[:300],
-                  seconds, first_seed, crash_dir, chunk)
+                  seconds, first_seed, crash_dir, chunk, max_inputs)
     else:
         raise ValueError(f"unknown target {target!r}")
     stats.seconds = time.monotonic() - began

@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.fuzz import TARGETS, render, run_target
 from ingest.errors import DecodeError
+from ingest.formats import parse_feed
 from ingest.formats.text import decode_text
 from tests.conftest import CORPUS
 
@@ -17,7 +18,8 @@ SEED_TEXT = CORPUS.parent / "seed" / "voa-indonesia-korea-utara.txt"
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_fuzz_target_finds_no_crash_in_a_few_seconds(target: str) -> None:
-    stats = run_target(target, seconds=4.0, first_seed=11, chunk=5)
+    # The same inputs on every machine (seeded rounds), as many as fit in the time, at most 40.
+    stats = run_target(target, seconds=4.0, first_seed=11, chunk=5, max_inputs=40)
     assert stats.inputs > 0
     assert not stats.crashes, render([stats])
 
@@ -35,3 +37,23 @@ def test_a_charset_label_python_refuses_falls_through_to_detection(declared: str
 def test_binary_with_a_refused_charset_label_is_a_named_decode_error() -> None:
     with pytest.raises(DecodeError, match=r"blob\.bin"):
         decode_text(bytes(range(256)) * 8, "blob.bin", "\x00")
+
+
+def test_an_undeclared_prefix_in_a_feed_with_media_is_read_as_a_plain_element() -> None:
+    # lxml's recovering parser keeps "content:encoded" as the tag when xmlns:content is missing (here a
+    # garbled declaration); etree.QName refused the name and the feed parser raised ValueError.
+    body = (
+        b'<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><item><title>A</title>'
+        b"<guid>g</guid><content:encoded>&lt;p&gt;Body text.&lt;/p&gt;</content:encoded></item></channel></rss>"
+    )
+    feed = parse_feed(body, "undeclared.xml")
+    assert [block.text for block in feed.documents[0].blocks] == ["Body text."]
+    assert any("undeclared.xml" in warning for warning in feed.warnings)
+
+
+def test_a_real_feed_whose_content_namespace_declaration_is_garbled_still_parses() -> None:
+    body = (CORPUS / "feeds" / "fastfeedparser__npr-world.xml").read_bytes()
+    garbled = body.replace(b"xmlns:content=", b"mlns:content=", 1)
+    assert garbled != body
+    feed = parse_feed(garbled, "npr-world.xml")
+    assert len(feed.documents) == len(parse_feed(body, "npr-world.xml").documents)

@@ -45,8 +45,12 @@ def _local(element: etree._Element) -> tuple[str | None, str]:
     tag = element.tag
     if not isinstance(tag, str):
         return None, ""
-    qname = etree.QName(tag)
-    return qname.namespace, qname.localname
+    if tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        return namespace, local
+    # lxml's recovering parser keeps an undeclared prefix in the name ("content:encoded"), a name
+    # etree.QName refuses: such an element is in no namespace and keeps its whole name.
+    return None, tag
 
 
 def _is_media(element: etree._Element, name: str | None = None) -> bool:
