@@ -55,7 +55,7 @@ class App:
 
     @cached_property
     def cleaner(self) -> Cleaner:
-        return Cleaner(self.rules, self.signer, self.settings.dedupe.paragraph_threshold)
+        return Cleaner(self.rules, self.settings.dedupe.paragraph_threshold)
 
     def require_head(self) -> None:
         migrations.require_head(self.engine)

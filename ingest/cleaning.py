@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from config import CleaningRules, SiteRules
-from dedupe import Lexicon, Signer, classify, find_repeats, norm_hash, normalize
-from dedupe.intra import Repeat
+from dedupe import Lexicon, classify, find_repeats, normalize
 from dedupe.shingles import jaccard, shingles
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.extraction.credits import PhotoCredits
@@ -21,7 +20,6 @@ from ingest.extraction.language import decide_language
 MAX_TITLE_WORDS = 30
 MAX_CAPTION_WORDS = 70
 MAX_BYLINE_CHARS = 120
-MAX_PREFILTERED_BLOCKS = 300
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,8 @@ class CleanArticle:
 class Cleaner:
     """Applies one rule set. Build once (patterns compile here), use for every article."""
 
-    def __init__(self, rules: CleaningRules, signer: Signer, near_threshold: float = 0.8) -> None:
+    def __init__(self, rules: CleaningRules, near_threshold: float = 0.8) -> None:
         self.rules = rules
-        self.signer = signer
         self.near_threshold = near_threshold
         self.lexicon = Lexicon.build(rules.chrome_lines, rules.dangling_labels, rules.promo_prefixes)
         # A site's own lexicon holds on that site only, on top of the general one.
@@ -161,47 +158,6 @@ class Cleaner:
                 return text[match.end():], agency
         return text, None
 
-    def repeats(self, texts: list[str]) -> list[Repeat | None]:
-        """``find_repeats`` over the texts that can repeat, with the same answer as over all.
-
-        ``find_repeats`` signs every text one shingle at a time (about 0.5 ms a paragraph), yet
-        in most articles no two blocks are alike. Jaccard >= t needs a shared-shingle count of at
-        least t * max(|A|, |B|), so a text with a non-empty shingle set, a unique hash and no
-        partner reaching that count can neither repeat nor be repeated: it is left out and the
-        others keep their order, which keeps every "first occurrence" the same.
-        """
-        if len(texts) < 2:
-            return [None] * len(texts)
-        if len(texts) > MAX_PREFILTERED_BLOCKS:  # pair counting is quadratic in the worst case
-            return find_repeats(texts, self.signer, self.near_threshold)
-        sets = [shingles(text) for text in texts]
-        hashes = [norm_hash(text) for text in texts]
-        seen_hashes: dict[str, int] = {}
-        for digest in hashes:
-            seen_hashes[digest] = seen_hashes.get(digest, 0) + 1
-        owners: dict[str, list[int]] = {}
-        for index, shingle_set in enumerate(sets):
-            for shingle in shingle_set:
-                owners.setdefault(shingle, []).append(index)
-        shared: dict[tuple[int, int], int] = {}
-        for indices in owners.values():
-            for i, left in enumerate(indices):
-                for right in indices[i + 1 :]:
-                    shared[left, right] = shared.get((left, right), 0) + 1
-        candidates = {i for i, s in enumerate(sets) if not s or seen_hashes[hashes[i]] > 1}
-        for (left, right), count in shared.items():
-            if count >= self.near_threshold * max(len(sets[left]), len(sets[right])):
-                candidates.update((left, right))
-        if not candidates:
-            return [None] * len(texts)
-        chosen = sorted(candidates)
-        found = find_repeats([texts[i] for i in chosen], self.signer, self.near_threshold)
-        result: list[Repeat | None] = [None] * len(texts)
-        for index, repeat in zip(chosen, found, strict=True):
-            if repeat is not None:
-                result[index] = Repeat(chosen[repeat.first_index], repeat.tier, repeat.similarity)
-        return result
-
     # --- the whole article ----------------------------------------------------------------
 
     def clean(self, document: ParsedDocument) -> CleanArticle:
@@ -268,7 +224,7 @@ class Cleaner:
 
         # Classify unknown blocks (plain text) as caption or body by their cues.
         texts = [b.text for _, b in kept]
-        repeats = self.repeats(texts)
+        repeats = find_repeats(texts, self.near_threshold)
         repeated_indices = {r.first_index for r in repeats if r is not None}
         classified: list[tuple[int, ParsedBlock]] = []
         for position, (index, block) in enumerate(kept):
