@@ -131,6 +131,8 @@ def _padded_sketches(signatures: npt.NDArray[np.uint32], params: LshParams) -> t
     return padded, used.shape[1]
 
 
+# Queries at least this many are looked up in sorted order (see ``_Table.lookup``).
+_SORTED_LOOKUP_MIN = 256
 _AGREEMENT_BLOCK = 8192  # sketch pairs compared per step (two 384 KB gathers)
 _BYTE_SUM = np.uint64(0x0101010101010101)
 
@@ -159,12 +161,12 @@ def _estimates(width: int) -> npt.NDArray[np.float64]:
     return table
 
 
-# A run merges into the one before it while that one is less than this many times larger. With 2
-# the runs behave like a binary counter: each entry is merged about log2(entries / batch) times
-# and there are as many runs as 1-bits in the count of batches. A larger ratio looks cheaper but
-# merges the largest run again every few inserts (the merged tail soon outgrows 1/ratio of it),
-# which at a million paragraphs cost more than everything else together.
-_MERGE_RATIO = 2
+# A run merges into the one before it while that one is less than this many times larger: about
+# log4(entries / batch) runs, each entry merged about 1.5 times per level. Measured at a million
+# paragraphs in batches of 10,000: ratio 2 (a binary counter) left three runs of millions of
+# entries for every lookup, 8 merged the largest run too often, 4 was fastest (lookups are bound
+# by memory latency, one miss or two per run; a merge is a timsort of two sorted runs, cheap).
+_MERGE_RATIO = 4
 
 
 def _grown(array: npt.NDArray[Any], needed: int) -> npt.NDArray[Any]:
@@ -174,6 +176,46 @@ def _grown(array: npt.NDArray[Any], needed: int) -> npt.NDArray[Any]:
     bigger = np.empty(max(needed, len(array) + len(array) // 2, 1024), dtype=array.dtype)
     bigger[: len(array)] = array
     return bigger
+
+
+# Keys per step of a directory build: the step's temporaries stay in cache.
+_DIRECTORY_STEP = 1 << 17
+
+
+def _fill_directory(keys: npt.NDArray[np.uint64], shift: int, offsets: npt.NDArray[np.int32], base: int) -> None:
+    """``offsets[b]`` = ``base`` + the number of ``keys`` (sorted) whose top bits are below ``b``.
+
+    Built a step of keys at a time, each step cut where a bucket starts: one bincount over a
+    whole run of millions of keys made temporaries of hundreds of megabytes, and the page
+    faults and memory traffic cost ten times the counting.
+    """
+    total = len(keys)
+    buckets = len(offsets) - 1
+    width = np.uint64(shift)
+    filled = 0  # offsets[:filled] are done
+    first = 0
+    while first < total:
+        last = min(first + _DIRECTORY_STEP, total)
+        if last < total:
+            # Back to where the bucket of ``keys[last]`` starts, so no bucket spans two steps.
+            top = keys[last] >> width
+            cut = first + int(np.searchsorted(keys[first:last], top << width))
+            if cut > first:
+                last = cut
+            elif int(top) + 1 < 1 << (64 - shift):
+                last += int(np.searchsorted(keys[last:], (top + np.uint64(1)) << width))
+            else:
+                last = total
+        ids = (keys[first:last] >> width).astype(np.intp)
+        low, high = int(ids[0]), int(ids[-1])
+        offsets[filled : low + 1] = base + first
+        counts = np.bincount(ids - low, minlength=high - low + 1)
+        np.cumsum(counts, out=counts)
+        counts += base + first
+        offsets[low + 1 : high + 2] = counts
+        filled = high + 2
+        first = last
+    offsets[filled : buckets + 1] = base + total
 
 
 class _Table:
@@ -224,16 +266,9 @@ class _Table:
         slot = self._slots_used
         self._directory = _grown(self._directory, slot + buckets + 1)
         offsets = self._directory[slot : slot + buckets + 1]
-        # Absolute offsets into the key buffer (a lookup needs no per-run base), summed in
-        # int64 and then narrowed: a cumsum straight into int32 casts element by element and
-        # cost four times as much.
         if start + length >= 1 << 31:
             raise OverflowError("a band index holds at most 2**31 - 1 entries; shorten the window")
-        summed = np.empty(buckets + 1, dtype=np.int64)
-        summed[0] = start
-        np.cumsum(np.bincount((keys >> np.uint64(shift)).astype(np.intp), minlength=buckets), out=summed[1:])
-        summed[1:] += start
-        offsets[:] = summed
+        _fill_directory(keys, shift, offsets, start)
         self._starts.append(start)
         self._lengths.append(length)
         self._slots.append(slot)
@@ -265,40 +300,44 @@ class _Table:
         runs = len(self._lengths)
         if not runs or not len(prints):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
-        # In print order the directory and key reads walk memory forwards: large indexes are
-        # bound by memory latency, and sorted reads let the hardware prefetch.
-        # (Unstable argsort: the order of equal prints does not matter, and it is several times faster.)
-        order = np.argsort(prints) if len(prints) > 256 else None
-        ordered = prints[order] if order is not None else prints
-        count = len(ordered)
-        wanted = np.left_shift(ordered, np.uint64(32), dtype=np.uint64, casting="unsafe")
+        count = len(prints)
+        wanted = np.left_shift(prints, np.uint64(32), dtype=np.uint64, casting="unsafe")
+        positions_of: npt.NDArray[np.intp] | None = None
+        if count > _SORTED_LOOKUP_MIN:
+            # In print order the directory and key reads walk memory forwards: large indexes
+            # are bound by memory latency, and sorted reads let the hardware prefetch. One
+            # sort of (print, position) packed in 64 bits costs less than an argsort and gather.
+            wanted |= np.arange(count, dtype=np.uint64)
+            wanted.sort()
+            positions_of = (wanted & _LOW32).astype(np.intp)
+            wanted &= _HIGH32
         # Every (run, query) at once, run after run.
-        if runs == 1:
-            buckets = (wanted >> np.uint64(self._shifts[0])).astype(np.intp)
-            buckets += self._slots[0]
-        else:
-            shifts = np.repeat(np.array(self._shifts, dtype=np.uint64), count)
-            buckets = (np.tile(wanted, runs) >> shifts).astype(np.intp)
-            buckets += np.repeat(np.array(self._slots, dtype=np.intp), count)
-        low = np.take(self._directory, buckets).astype(np.int64)
+        buckets = np.empty(runs * count, dtype=np.intp)
+        for run, (shift, slot) in enumerate(zip(self._shifts, self._slots, strict=True)):
+            part = buckets[run * count : (run + 1) * count]
+            np.right_shift(wanted, np.uint64(shift), out=part, casting="unsafe")
+            part += slot
+        low = self._directory.take(buckets).astype(np.int64)
         buckets += 1
-        counts = np.take(self._directory, buckets) - low
+        counts = self._directory.take(buckets) - low
         # Every key of every range (about one per bucket), compared in one pass.
         ends = np.cumsum(counts)
         total = int(ends[-1])
         if total == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
         owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        if runs > 1:
-            owners %= count
         low -= ends - counts
         positions = np.repeat(low, counts)
         positions += np.arange(total, dtype=np.int64)
-        keys = np.take(self._keys, positions)
-        match = np.flatnonzero((keys & _HIGH32) == np.take(wanted, owners))
-        hits = np.take(owners, match)
-        found = np.take(keys, match).astype(np.uint32)  # the low 32 bits: the item
-        return (np.take(order, hits) if order is not None else hits), found
+        keys = self._keys.take(positions)
+        if runs > 1:
+            wanted = np.tile(wanted, runs)
+        match = np.flatnonzero((keys & _HIGH32) == wanted.take(owners))
+        hits = owners.take(match)
+        if runs > 1:
+            hits %= count
+        found = keys.take(match).astype(np.uint32)  # the low 32 bits: the item
+        return (positions_of.take(hits) if positions_of is not None else hits), found
 
     def keep(self, alive: npt.NDArray[np.bool_], renumber: npt.NDArray[np.int64]) -> None:
         """Drop entries whose item is not alive; renumber the rest into one run."""
