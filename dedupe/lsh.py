@@ -16,6 +16,7 @@ bytes key and set entry per band and block, 3-6 KB per block; this keeps well un
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +153,7 @@ def _agreement(left: npt.NDArray[np.uint8], right: npt.NDArray[np.uint8]) -> npt
     return total.astype(np.intp)
 
 
+@functools.cache
 def _estimates(width: int) -> npt.NDArray[np.float64]:
     """``sketch_similarity`` for 0..``width`` agreeing bytes of ``width`` (index by the count)."""
     if width == 0:
@@ -331,7 +333,7 @@ class _Table:
         positions += np.arange(total, dtype=np.int64)
         keys = self._keys.take(positions)
         if runs > 1:
-            wanted = np.tile(wanted, runs)
+            wanted = np.concatenate((wanted,) * runs)
         match = np.flatnonzero((keys & _HIGH32) == wanted.take(owners))
         hits = owners.take(match)
         if runs > 1:
@@ -450,15 +452,24 @@ class BandIndex:
             agree[first:last] = _agreement(
                 query_sketch.take(rows[first:last], axis=0), self._sketches.take(items[first:last], axis=0)
             )
+        agree -= unused
         scale = _estimates(width)
-        keep = scale[agree - unused] >= min_estimate
+        keep = scale.take(agree) >= min_estimate
         if min_day is not None:
-            keep &= np.take(self._days, items) >= min_day
+            keep &= self._days.take(items) >= min_day
+        kept = np.flatnonzero(keep)
+        # Distinct pairs (one sharing several bands was hit once per band; its estimate is the same).
         stride = np.int64(self._count + 1)
-        pairs, first = np.unique(rows[keep] * stride + items[keep], return_index=True)
+        pairs = rows.take(kept) * stride + items.take(kept)
+        order = np.argsort(pairs)
+        pairs = pairs.take(order)
+        distinct = np.empty(len(pairs), dtype=bool)
+        distinct[:1] = True
+        np.not_equal(pairs[1:], pairs[:-1], out=distinct[1:])
+        pairs = pairs[distinct]
         query_rows = pairs // stride
-        estimate = scale[agree[keep][first] - unused]
-        return Candidates(query_rows, np.take(self._refs, pairs - query_rows * stride), estimate)
+        estimate = scale.take(agree.take(kept.take(order[distinct])))
+        return Candidates(query_rows, self._refs.take(pairs - query_rows * stride), estimate)
 
     def query_and_insert(
         self,
