@@ -13,13 +13,15 @@ apart). Measured:
 - datasketch's ``MinHashLSH`` alone (query + insert of ready signatures), on a sample;
 - index bytes per paragraph: our ``BandIndex.nbytes``; datasketch's from tracemalloc;
 - with ``--rebuild``: the paragraphs stored in SQLite (signatures as bytes), then the in-memory
-  index rebuilt from SQL the way the service does at start.
+  index rebuilt from SQL the way the service does at start;
+- the load average at the start and the end (other jobs on the machine slow every figure).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -161,6 +163,7 @@ def rebuild_from_sql(signer: Signer, texts: Sequence[str], folder: Path) -> dict
 
 
 def run(corpus: Path, count: int, seed: int, naive_sample: int, rebuild: bool) -> dict[str, Any]:
+    load_before = os.getloadavg()
     signer = Signer()
     texts = paragraphs(corpus, count + min(20_000, max(ARTICLE, count // 5)), seed)
     started = time.perf_counter()
@@ -202,6 +205,9 @@ def run(corpus: Path, count: int, seed: int, naive_sample: int, rebuild: bool) -
     if rebuild:
         with tempfile.TemporaryDirectory() as folder:
             results["rebuild_from_sql"] = rebuild_from_sql(signer, batch_texts, Path(folder))
+    # Other jobs slow the wall-clock figures (and, less, the CPU ones): the 1-minute load average
+    # at the start and the end of the run.
+    results["load_average"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
     return results
 
 
@@ -229,6 +235,7 @@ def table(results: dict[str, Any]) -> str:
     if "rebuild_from_sql" in results:
         rebuild = results["rebuild_from_sql"]
         rows.append(("rebuild from SQL", f"{rebuild['paragraphs']:,} paragraphs in {rebuild['seconds']} s"))
+    rows.append(("load average (1 min) at start, end", " / ".join(f"{v:.2f}" for v in results["load_average"])))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value:>18}" for name, value in rows)
 
