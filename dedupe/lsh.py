@@ -9,8 +9,9 @@ budget. The same (bands, rows) go to ``datasketch.MinHashLSH(params=...)`` for t
 directory on their top bits (all runs looked up in one pass with numpy, merged like an LSM tree),
 plus the block's reference, day and a 1-byte-per-permutation sketch of signature columns the
 bands do not use. The sketch estimates Jaccard for every band hit before anyone fetches a text,
-so the low-similarity pairs that banding lets through at a low threshold cost little. Why not datasketch's ``MinHashLSH`` in memory: it keeps a Python
-bytes key and set entry per band and block, 3-6 KB per block; this keeps well under 1 KB.
+so the low-similarity pairs that banding lets through at a low threshold cost little. Why not
+datasketch's ``MinHashLSH`` in memory: it keeps a Python bytes key and set entry per band and
+block, 3-6 KB per block; this keeps well under 1 KB.
 """
 
 from __future__ import annotations
