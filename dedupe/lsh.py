@@ -187,28 +187,16 @@ _DIRECTORY_STEP = 1 << 17
 def _fill_directory(keys: npt.NDArray[np.uint64], shift: int, offsets: npt.NDArray[np.int32], base: int) -> None:
     """``offsets[b]`` = ``base`` + the number of ``keys`` (sorted) whose top bits are below ``b``.
 
-    Built a step of keys at a time, each step cut where a bucket starts: one bincount over a
-    whole run of millions of keys made temporaries of hundreds of megabytes, and the page
-    faults and memory traffic cost ten times the counting.
+    Built a step of keys at a time: one bincount over a whole run of millions of keys made
+    temporaries of hundreds of megabytes, and the page faults and memory traffic cost ten times
+    the counting. A bucket split between steps comes out right: the later step writes the
+    offsets after it again, from its own absolute start.
     """
     total = len(keys)
-    buckets = len(offsets) - 1
     width = np.uint64(shift)
-    filled = 0  # offsets[:filled] are done
-    first = 0
-    while first < total:
-        last = min(first + _DIRECTORY_STEP, total)
-        if last < total:
-            # Back to where the bucket of ``keys[last]`` starts, so no bucket spans two steps.
-            top = keys[last] >> width
-            cut = first + int(np.searchsorted(keys[first:last], top << width))
-            if cut > first:
-                last = cut
-            elif int(top) + 1 < 1 << (64 - shift):
-                last += int(np.searchsorted(keys[last:], (top + np.uint64(1)) << width))
-            else:
-                last = total
-        ids = (keys[first:last] >> width).astype(np.intp)
+    filled = 0  # offsets[:filled] are written
+    for first in range(0, total, _DIRECTORY_STEP):
+        ids = (keys[first : first + _DIRECTORY_STEP] >> width).astype(np.intp)
         low, high = int(ids[0]), int(ids[-1])
         offsets[filled : low + 1] = base + first
         counts = np.bincount(ids - low, minlength=high - low + 1)
@@ -216,8 +204,7 @@ def _fill_directory(keys: npt.NDArray[np.uint64], shift: int, offsets: npt.NDArr
         counts += base + first
         offsets[low + 1 : high + 2] = counts
         filled = high + 2
-        first = last
-    offsets[filled : buckets + 1] = base + total
+    offsets[filled:] = base + total
 
 
 class _Table:

@@ -11,7 +11,7 @@ from datasketch.lsh import _optimal_param
 
 from benchmarks.corpus_bodies import Corpus
 from dedupe.hashing import ShingleHasher, shingle_hash32
-from dedupe.lsh import BandIndex, LshParams, band_keys
+from dedupe.lsh import BandIndex, LshParams, band_keys, fingerprints, sketch_similarity, sketches
 from dedupe.near import Candidate, NearBlock, NearRule, best_match
 from dedupe.normalize import normalize
 from dedupe.shingles import shingles
@@ -112,6 +112,53 @@ def test_band_index_finds_near_copies_and_stays_small(paragraphs: list[str]) -> 
     assert index.prune(min_day=95) == 10
     assert len(index) == len(texts)
     assert len(index.query(signer.signatures(texts[:5]), min_estimate=0.9)) >= 5
+
+
+def test_band_index_candidates_match_a_brute_force_band_comparison(
+    paragraphs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many runs, merges and directories built in small steps give exactly the pairs sharing a band."""
+    import dedupe.lsh as lsh
+
+    monkeypatch.setattr(lsh, "_DIRECTORY_STEP", 64)  # directory steps cut inside every run
+    signer = Signer()
+    params = LshParams.for_threshold(0.45, signer.num_perm)
+    texts = paragraphs[:1200]
+    # Near copies (one word changed) of some earlier paragraphs, so there is something to find.
+    for text in paragraphs[:300:3]:
+        words = text.split()
+        words[len(words) // 2] = "kata"
+        texts.append(" ".join(words))
+    matrix = signer.signatures(texts)
+    prints = fingerprints(band_keys(matrix, params))
+    estimates = sketches(matrix, params)
+    index = BandIndex(params)
+    first = pairs = 0
+    for size in [400, 1, 25, 3, 25, 25, 200, 25, 7] * 30:
+        rows = matrix[first : first + size]
+        if not len(rows):
+            break
+        days = np.arange(first, first + len(rows)) % 5
+        found = index.query_and_insert(
+            rows, np.arange(first, first + len(rows), dtype=np.int64) * 10, days, min_day=1, min_estimate=0.2
+        )
+        got = set(zip(found.query.tolist(), (found.ref // 10).tolist(), strict=True))
+        want = set()
+        for row in range(len(rows)):
+            shared = np.flatnonzero(np.isin(prints[:first], prints[first + row]).any(axis=1))
+            close = (
+                sketch_similarity(
+                    np.repeat(estimates[first + row : first + row + 1], len(shared), axis=0), estimates[shared]
+                )
+                >= 0.2
+            )
+            want |= {(row, int(old)) for old in shared[close] if old % 5 >= 1}
+        assert got == want
+        pairs += len(got)
+        first += len(rows)
+    assert first == len(texts)
+    assert pairs >= 50
+    assert len(index._table.runs) > 1
 
 
 def test_band_keys_are_stable_across_batches(paragraphs: list[str]) -> None:
