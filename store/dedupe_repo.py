@@ -26,7 +26,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
@@ -102,16 +101,32 @@ def earliest_by_hash(
 def blocks_at(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StoredBlock]:
     """The live stored blocks at these (article id, position) places."""
     wanted = set(places)
-    if not wanted:
-        return {}
-    articles = sorted({article_id for article_id, _ in wanted})
     found: dict[tuple[int, int], StoredBlock] = {}
-    for start in range(0, len(articles), 500):
-        query = _live_blocks().where(ArticleParagraph.article_id.in_(articles[start : start + 500]))
+    # The places themselves, not every block of their articles: near candidates are single blocks
+    # of many different articles.
+    for articles, positions in _place_chunks(wanted):
+        query = _live_blocks().where(
+            ArticleParagraph.article_id.in_(articles), ArticleParagraph.position.in_(positions)
+        )
         for row in session.execute(query):
             if (row.article_id, row.position) in wanted:
                 found[row.article_id, row.position] = _block(row)
     return found
+
+
+def _place_chunks(places: set[tuple[int, int]]) -> Iterator[tuple[list[int], list[int]]]:
+    """(article ids, positions) whose cross product covers ``places``, 500 articles at a time.
+
+    ``article_id IN (...) AND position IN (...)`` is an index probe per pair on both databases;
+    SQLite reads the whole table for a row-value ``(article_id, position) IN ((...), ...)``.
+    """
+    by_article: dict[int, set[int]] = defaultdict(set)
+    for article_id, position in places:
+        by_article[article_id].add(position)
+    articles = sorted(by_article)
+    for start in range(0, len(articles), 500):
+        chunk = articles[start : start + 500]
+        yield chunk, sorted({p for a in chunk for p in by_article[a]})
 
 
 def article_blocks(session: Session, article_ids: Iterable[int]) -> dict[int, list[StoredBlock]]:
@@ -373,19 +388,22 @@ def lookup_bands(session: Session, kind: int, keys: Sequence[int], min_day: int)
 
 def block_signatures(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """Stored signatures of the live blocks at exactly these (article id, position) places."""
-    wanted = sorted(set(places))
+    wanted = set(places)
     found: dict[tuple[int, int], bytes] = {}
-    for start in range(0, len(wanted), 500):
+    for articles, positions in _place_chunks(wanted):
         rows = session.execute(
             select(ArticleParagraph.article_id, ArticleParagraph.position, ArticleParagraph.signature)
             .join(Article, Article.id == ArticleParagraph.article_id)
             .where(
-                tuple_(ArticleParagraph.article_id, ArticleParagraph.position).in_(wanted[start : start + 500]),
+                ArticleParagraph.article_id.in_(articles),
+                ArticleParagraph.position.in_(positions),
                 Article.deleted_at.is_(None),
                 ArticleParagraph.signature.is_not(None),
             )
         )
-        found.update({(article_id, position): signature for article_id, position, signature in rows if signature})
+        found.update(
+            {(a, p): signature for a, p, signature in rows if signature and (a, p) in wanted}
+        )
     return found
 
 
