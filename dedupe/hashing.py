@@ -143,13 +143,20 @@ class ShingleHasher:
         text_end = np.cumsum(token_counts)
         place = np.arange(tokens_total, dtype=np.int64)
         remaining = text_end[owner] - place
-        token_size = size_array[owner]
+        # One size for every text (the common case) needs no per-token sizes.
+        token_size = sizes if isinstance(sizes, int) else size_array[owner]
         valid = remaining >= token_size
         short = np.flatnonzero((token_counts > 0) & (token_counts < size_array))
-        valid[(text_end - token_counts)[short]] = True
+        if len(short):
+            valid[(text_end - token_counts)[short]] = True
         positions = np.flatnonzero(valid)
-        widths = np.minimum(token_size[positions], remaining[positions])
-        present = np.flatnonzero(np.bincount(widths))
+        if isinstance(sizes, int) and not len(short):
+            widths = None  # every shingle is a full window of ``sizes`` tokens
+            present = np.array([sizes])
+        else:
+            sized = token_size if isinstance(token_size, int) else token_size[positions]
+            widths = np.minimum(sized, remaining[positions])
+            present = np.flatnonzero(np.bincount(widths))
         combined = np.empty(len(positions), dtype=U64)
         # Window values of growing width, over the whole token array at once (contiguous
         # slices, no gathers): after step w, values[t] = sum_i tokens[t + i] * Q^(w-1-i).
@@ -160,7 +167,7 @@ class ShingleHasher:
                 head *= U64(_Q)
                 head += tokens[width - 1 :]
             if width in present:
-                if len(present) == 1:
+                if len(present) == 1 or widths is None:
                     combined = values[positions]
                 else:
                     chosen = widths == width

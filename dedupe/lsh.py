@@ -391,6 +391,7 @@ class BandIndex:
         refs: Int64Array,
         days: npt.NDArray[np.int32] | int,
         prints: npt.NDArray[np.uint32] | None = None,
+        padded: tuple[npt.NDArray[np.uint8], int] | None = None,
     ) -> None:
         """Index blocks: ``refs`` are the caller's references (e.g. article and position)."""
         count = len(signatures)
@@ -398,10 +399,10 @@ class BandIndex:
             return
         self._grow(count)
         first = self._count
-        sketch = sketches(signatures, self.params)
+        sketch = (padded if padded is not None else _padded_sketches(signatures, self.params))[0]
         self._refs[first : first + count] = refs
         self._days[first : first + count] = days
-        self._sketches[first : first + count, : sketch.shape[1]] = sketch
+        self._sketches[first : first + count] = sketch
         items = np.repeat(np.arange(first, first + count, dtype=np.uint32), self.params.bands)
         if prints is None:
             prints = self.prints(signatures)
@@ -419,6 +420,7 @@ class BandIndex:
         min_day: int | None = None,
         min_estimate: float = 0.0,
         prints: npt.NDArray[np.uint32] | None = None,
+        padded: tuple[npt.NDArray[np.uint8], int] | None = None,
     ) -> Candidates:
         """Distinct (query, block) pairs sharing a band, with their sketch estimate."""
         if len(signatures) == 0 or self._count == 0:
@@ -431,7 +433,7 @@ class BandIndex:
         # Every band hit is estimated before pairs are made distinct: the duplicates (a pair
         # sharing several bands) are few, and sorting all hits to drop them cost more than
         # estimating them; the survivors are a few percent and cheap to sort.
-        query_sketch, width = _padded_sketches(signatures, self.params)
+        query_sketch, width = padded if padded is not None else _padded_sketches(signatures, self.params)
         unused = SKETCH_WIDTH - width  # zero on both sides, so always in agreement
         agree = np.empty(len(rows), dtype=np.intp)
         # In blocks whose gathered sketches stay in cache: twice as fast as whole arrays.
@@ -470,8 +472,9 @@ class BandIndex:
     ) -> Candidates:
         """Candidates among the blocks indexed before, then index these (band keys made once)."""
         prints = self.prints(signatures)
-        found = self.query(signatures, min_day=min_day, min_estimate=min_estimate, prints=prints)
-        self.insert(signatures, refs, days, prints=prints)
+        padded = _padded_sketches(signatures, self.params)
+        found = self.query(signatures, min_day=min_day, min_estimate=min_estimate, prints=prints, padded=padded)
+        self.insert(signatures, refs, days, prints=prints, padded=padded)
         return found
 
     def prune(self, min_day: int) -> int:

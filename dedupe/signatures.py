@@ -144,6 +144,9 @@ class Signer:
                     per_text[number] = sizes.for_text(True)
             token_strings = strings
             shingle_sizes = spaced if per_text is None else per_text
+        if len(token_strings) <= _CHUNK_TEXTS:  # one chunk (an article): no copy
+            hashes, counts = self._hasher.hash_texts(token_strings, shingle_sizes)
+            return self.from_shingle_hashes(hashes, counts)
         out = np.empty((len(token_strings), self.num_perm), dtype=np.uint32)
         for first in range(0, len(token_strings), _CHUNK_TEXTS):
             last = first + _CHUNK_TEXTS
@@ -154,10 +157,16 @@ class Signer:
 
     def from_shingle_hashes(self, hashes: npt.NDArray[np.uint32], counts: npt.NDArray[np.int64]) -> SignatureMatrix:
         """Signatures from concatenated shingle hash values and the number each text has."""
+        mixed = _fmix32(hashes)
+        if 0 < len(mixed) <= _CHUNK_SHINGLES and counts.all():
+            # Every text has shingles and all fit one block (an article): no scatter.
+            block = np.multiply(self._a_column, mixed)
+            block += self._b_column
+            ends = np.cumsum(counts)
+            return np.ascontiguousarray(np.minimum.reduceat(block, ends - counts, axis=1).T)
         out = np.full((len(counts), self.num_perm), _MAX32, dtype=np.uint32)
         if len(hashes) == 0:
             return out
-        mixed = _fmix32(hashes)
         owners = np.flatnonzero(counts > 0)
         ends = np.cumsum(counts[owners])
         starts = ends - counts[owners]

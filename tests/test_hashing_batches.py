@@ -42,6 +42,18 @@ def test_mixed_sizes_empty_and_short_texts_hash_like_the_reference(paragraphs: l
     assert offset == len(hashes)
 
 
+@pytest.mark.parametrize("short", [False, True])
+def test_one_size_for_all_texts_hashes_like_the_reference(paragraphs: list[str], short: bool) -> None:
+    texts = [" ".join(tokens(normalize(p))) for p in paragraphs[::5][:200]]
+    texts = [t for t in texts if len(t.split(" ")) >= 3]
+    if short:  # texts shorter than the size: one shingle of all their tokens
+        texts = ["satu", *texts[:50], "dua kata", "", *texts[50:]]
+    hashes, counts = ShingleHasher().hash_texts(texts, 3)
+    expected = [_expected(text.split(" ") if text else [], 3) for text in texts]
+    assert counts.tolist() == [len(e) for e in expected]
+    assert hashes.tolist() == [h for e in expected for h in e]
+
+
 def test_only_empty_texts_have_no_shingles() -> None:
     hashes, counts = ShingleHasher().hash_texts(["", ""], 3)
     assert len(hashes) == 0 and counts.tolist() == [0, 0]
