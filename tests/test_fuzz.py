@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks.fuzz import TARGETS, render, run_target
+from ingest.cli import main
 from ingest.errors import DecodeError
 from ingest.formats import parse_feed
 from ingest.formats.text import decode_text
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, make_app
 
 SEED_TEXT = CORPUS.parent / "seed" / "voa-indonesia-korea-utara.txt"
 
@@ -57,3 +60,32 @@ def test_a_real_feed_whose_content_namespace_declaration_is_garbled_still_parses
     assert garbled != body
     feed = parse_feed(garbled, "npr-world.xml")
     assert len(feed.documents) == len(parse_feed(body, "npr-world.xml").documents)
+
+
+@pytest.mark.parametrize("args", [
+    ["articles", "show", "9223372036854775808"],
+    ["articles", "delete", "99999999999999999999"],
+    ["dupes", "explain", "-9223372036854775809"],
+    ["export", "--since-seq", "9223372036854775808"],
+    ["export", "--limit", "9223372036854775808"],
+    ["articles", "list", "--limit", "9223372036854775808"],
+    ["feeds", "show", "npr", "--fetches", "9223372036854775808"],
+    ["reingest", "--article", "9223372036854775808"],
+])
+def test_a_number_too_large_for_the_database_is_a_usage_error(
+    args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by the CLI target: `articles show 9223372036854775808` reached SQLite and ended as
+    # "internal error: OverflowError".
+    database = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    make_app(database).close()
+    assert main(["--database-url", database, *args]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit a 64-bit integer" in err and "internal error" not in err
+
+
+def test_the_largest_64_bit_id_reaches_the_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    make_app(database).close()
+    assert main(["--database-url", database, "articles", "show", "9223372036854775807"]) == 1
+    assert "internal error" not in capsys.readouterr().err

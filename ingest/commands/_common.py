@@ -25,6 +25,22 @@ def add_command(
     )
 
 
+# Ids, sequence numbers and counts are signed 64-bit in both databases: a larger number would reach
+# the driver and fail there (SQLite raises OverflowError), so the argument parser refuses it.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def int64(text: str) -> int:
+    """An ``argparse`` type: an integer that fits a 64-bit database column."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from exc
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise argparse.ArgumentTypeError(f"{text} does not fit a 64-bit integer")
+    return value
+
+
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

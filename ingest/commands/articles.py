@@ -7,7 +7,7 @@ from typing import Any
 
 from ingest.app import App
 from ingest.commands import articles_admin
-from ingest.commands._common import add_command, print_json, print_json_line
+from ingest.commands._common import add_command, int64, print_json, print_json_line
 from ingest.views import article_json
 from store import repository as repo
 
@@ -17,14 +17,14 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="articles_action", metavar="ACTION", required=True)
     listing = add_command(actions, "list", "List articles, oldest first.", "newsdedup articles list --source voa-id")
     listing.add_argument("--source", help="only this source's articles")
-    listing.add_argument("--limit", type=int, help="at most this many")
+    listing.add_argument("--limit", type=int64, help="at most this many")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--details", action="store_true",
                          help="also what was kept and removed: captions, credit, removals and duplicate links")
     listing.set_defaults(handler=run_list)
     show = add_command(actions, "show", "Show one article: body, captions, credit, removals, duplicate links.",
                        "newsdedup articles show 12 --json")
-    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("id", type=int64, metavar="ID")
     show.add_argument("--json", action="store_true", help="print the article as one JSON object")
     show.set_defaults(handler=run_show)
     articles_admin.register_actions(actions)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command
+from ingest.commands._common import add_command, int64
 from ingest.deletion import delete_article
 from ingest.pipeline import Pipeline
 
@@ -19,7 +19,7 @@ def register_actions(actions: Any) -> None:
         "it back, and consumers get a `deleted` event. Duplicates that pointed at it are re-linked.",
         "newsdedup articles delete 12",
     )
-    delete.add_argument("id", type=int, metavar="ID")
+    delete.add_argument("id", type=int64, metavar="ID")
     delete.set_defaults(handler=run_delete)
 
 

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command, print_json
+from ingest.commands._common import add_command, int64, print_json
 from ingest.explain import explain
 
 PREVIEW = 70
@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
         "and the exact and MinHash-estimated Jaccard similarity.",
         "newsdedup dupes explain 12 --json",
     )
-    explain_parser.add_argument("id", type=int, metavar="ARTICLE_ID")
+    explain_parser.add_argument("id", type=int64, metavar="ARTICLE_ID")
     explain_parser.add_argument("--json", action="store_true", help="print one JSON object")
     explain_parser.set_defaults(handler=run_explain)
 

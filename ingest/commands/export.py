@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command, print_json_line
+from ingest.commands._common import add_command, int64, print_json_line
 from ingest.errors import InputError
 from ingest.views import article_json
 from store import admin
@@ -30,8 +30,8 @@ def register(subparsers: Any) -> None:
         "(created, updated, merged, deleted). Pass the last `seq` you applied to get only newer events.",
         "newsdedup export --since-seq 1200 > changes.jsonl",
     )
-    parser.add_argument("--since-seq", type=int, default=0, metavar="N", help="only changes after seq N")
-    parser.add_argument("--limit", type=int, metavar="COUNT", help="stop after this many events")
+    parser.add_argument("--since-seq", type=int64, default=0, metavar="N", help="only changes after seq N")
+    parser.add_argument("--limit", type=int64, metavar="COUNT", help="stop after this many events")
     parser.set_defaults(handler=run)
 
 

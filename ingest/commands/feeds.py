@@ -11,7 +11,7 @@ from config import ConfigError, load_feed_specs
 from config.feeds import parse_duration
 from ingest.app import App
 from ingest.commands import feeds_admin
-from ingest.commands._common import add_command, print_json
+from ingest.commands._common import add_command, int64, print_json
 from ingest.errors import InputError
 from ingest.fetching import open_registry
 from ingest.fetching.registry import FEED_FORMATS
@@ -107,7 +107,7 @@ def register(subparsers: Any) -> None:
         actions, "show", "Show one feed: health, URL history and its latest fetches.", "newsdedup feeds show voa-id"
     )
     show.add_argument("name", metavar="NAME")
-    show.add_argument("--fetches", type=int, default=10, metavar="N", help="how many recent fetches (default 10)")
+    show.add_argument("--fetches", type=int64, default=10, metavar="N", help="how many recent fetches (default 10)")
     show.add_argument("--json", action="store_true", help="print one JSON object")
     show.set_defaults(handler=run_show)
 

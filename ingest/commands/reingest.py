@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command
+from ingest.commands._common import add_command, int64
 from ingest.errors import InputError
 from ingest.pipeline import Pipeline
 from ingest.progress import progress, stop_on_interrupt
@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
                         help="only articles dated (published, else first stored) on or after DATE")
     parser.add_argument("--until", type=parse_when, metavar="DATE",
                         help="only articles dated before DATE (a bare date includes that whole day)")
-    parser.add_argument("--article", type=int, action="append", default=[], metavar="ID",
+    parser.add_argument("--article", type=int64, action="append", default=[], metavar="ID",
                         help="this article (repeatable)")
     parser.add_argument("--all", action="store_true", help="every stored article")
     parser.add_argument("--dry-run", action="store_true",
