@@ -19,6 +19,7 @@ _TRACKING_NAMES = {
 def canonical_article_url(url: str) -> str:
     try:
         parts = urlsplit(url.strip())
+        port = parts.port  # raises on a port out of range or not a number
     except ValueError:
         return url.strip()
     if parts.scheme not in ("http", "https"):
@@ -30,6 +31,6 @@ def canonical_article_url(url: str) -> str:
     ]
     host = (parts.hostname or "").lower()
     default_port = {"http": 80, "https": 443}[parts.scheme]
-    if parts.port and parts.port != default_port:
-        host = f"{host}:{parts.port}"
+    if port and port != default_port:
+        host = f"{host}:{port}"
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))

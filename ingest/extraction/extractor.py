@@ -83,7 +83,10 @@ class HtmlExtractor:
     # --- the parts ------------------------------------------------------------------------
 
     def site_for(self, root: Element, url: str | None) -> SiteRules | None:
-        host = (urlsplit(url).hostname or "") if url else ""
+        try:
+            host = (urlsplit(url).hostname or "") if url else ""
+        except ValueError:  # an unparseable page URL ("http://[::1/x") names no site; markup still may
+            host = ""
         if host:
             for site in self.rules.sites:
                 if site.covers(host):

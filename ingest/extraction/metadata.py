@@ -206,9 +206,9 @@ def read_metadata(root: Element, url: str | None) -> PageMetadata:
         None,
     )
     if canonical and canonical.strip():
-        data.canonical_url = urljoin(url or "", canonical.strip())
+        data.canonical_url = _resolved(url, canonical.strip()) or data.canonical_url
     elif meta.get("og:url"):
-        data.canonical_url = data.canonical_url or urljoin(url or "", meta["og:url"])
+        data.canonical_url = data.canonical_url or _resolved(url, meta["og:url"])
 
     data.site_name = meta.get("og:site_name") or meta.get("application-name")
     data.description = meta.get("og:description") or meta.get("description")
@@ -278,3 +278,16 @@ def _first_date(meta: dict[str, str], *keys: str) -> datetime | None:
 
 def is_element(node: object) -> bool:
     return isinstance(node, etree._Element) and isinstance(node.tag, str)
+
+
+def _resolved(base: str | None, href: str) -> str | None:
+    """``href`` against the page URL, or None when either is not a URL Python can parse.
+
+    A page may declare ``http://[::1`` as its canonical URL, and ``urljoin`` raises on it: a
+    malformed declaration is not the page's address, so it is dropped rather than failing the page.
+    """
+    try:
+        return urljoin(base or "", href)
+    except ValueError:
+        return None
+
