@@ -215,7 +215,9 @@ def _run(options: Options, workdir: Path) -> Report:
     report.figures["load_average_before"] = [round(x, 2) for x in load_before]
     report.figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     warnings: dict[str, int] = defaultdict(int)
+    skipped = 0
     for line in log_path.read_text(errors="replace").splitlines():
+        skipped += "maximum number of running instances" in line
         if '"level": "warning"' in line or '"level": "error"' in line:
             try:
                 event = str(json.loads(line).get("event", ""))
@@ -223,6 +225,10 @@ def _run(options: Options, workdir: Path) -> Report:
                 event = line
             warnings[re.sub(r"\d+", "N", event)[:90]] += 1
     report.figures["daemon_log_warnings"] = dict(sorted(warnings.items(), key=lambda kv: -kv[1])[:10])
+    report.figures["scheduler_skipped_runs"] = skipped
+    report.checks["no_skipped_runs"] = skipped == 0
+    if skipped:
+        report.problems.append(f"scheduler skipped {skipped} job run(s): a feed or the sync was submitted twice")
     return report
 
 

@@ -4,7 +4,9 @@ APScheduler 3.x holds one job per feed in this process (explicit ids, ``replace_
 ``coalesce`` so missed runs collapse into one). The job store is in memory on purpose: several
 daemons coordinate through feed leases in the database, never through a shared job store. A
 periodic sync job reconciles the jobs with the feeds table, so feeds added or removed through the
-CLI or ``feeds.toml`` are picked up without a restart.
+CLI or ``feeds.toml`` are picked up without a restart. The sync runs on an executor of its own,
+so a backlog of polls never delays it, and a feed whose job has fired but waits for a free worker
+counts as scheduled, so the sync never adds a second job for it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -87,8 +90,11 @@ class Daemon:
         self._in_flight_lock = threading.Lock()
         self._known_feeds: dict[int, str] = {}
         self._running: set[int] = set()
+        # Polls fired and not yet started, per feed. A count, not a set: the submission event and
+        # the poll's start can arrive in either order.
+        self._queued: dict[int, int] = {}
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(self.options.max_workers)},
+            executors={"default": ThreadPoolExecutor(self.options.max_workers), "control": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -121,9 +127,10 @@ class Daemon:
             log.info("health and metrics on http://%s:%d/", self.options.metrics_host, self.health.port)
         with self.app.sessions.begin() as session:
             leases.release_all(session, self.worker_id)  # a restart under the same id resumes cleanly
+        self.scheduler.add_listener(self._job_submitted, EVENT_JOB_SUBMITTED)
         self.scheduler.start()
         self.scheduler.add_job(self.sync, "interval", seconds=self.options.sync_seconds, id="sync",
-                               replace_existing=True, next_run_time=datetime.now(UTC))
+                               replace_existing=True, next_run_time=datetime.now(UTC), executor="control")
         log.info("worker %s started", self.worker_id)
         try:
             while not self.stop_event.wait(0.5):
@@ -199,10 +206,29 @@ class Daemon:
         self.metrics.feeds_in_backoff.set(backoff)
 
     def _running_ids(self) -> set[int]:
+        """Feeds whose poll is running or has fired and waits for a worker thread."""
         with self._in_flight_lock:
-            return set(self._running)
+            return self._running | {feed_id for feed_id, count in self._queued.items() if count > 0}
+
+    def _job_submitted(self, event: JobSubmissionEvent) -> None:
+        feed_id = self._feed_of_job(event.job_id)
+        if feed_id is not None:
+            self._count_queued(feed_id, 1)
+
+    def _count_queued(self, feed_id: int, change: int) -> None:
+        with self._in_flight_lock:
+            count = self._queued.get(feed_id, 0) + change
+            if count:
+                self._queued[feed_id] = count
+            else:
+                self._queued.pop(feed_id, None)
+
+    def _feed_of_job(self, job_id: str) -> int | None:
+        prefix = self._job_id(0)[:-1]
+        return int(job_id[len(prefix):]) if job_id.startswith(prefix) else None
 
     def poll(self, feed_id: int, name: str) -> None:
+        self._count_queued(feed_id, -1)
         if self.stop_event.is_set():
             return
         logger = feed_logger(name)

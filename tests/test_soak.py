@@ -22,6 +22,7 @@ def test_one_minute_soak_ingests_every_change_once_and_stops_cleanly(tmp_path: P
     assert report.checks["db_check"], summary
     assert report.checks["exactly_once"], summary
     assert report.checks["no_error_growth"], summary
+    assert report.checks["no_skipped_runs"], summary  # no feed or sync job submitted while already queued
     # The feeds did change while the daemon ran, and it saw the changes.
     assert once["changes_published"] >= 60, summary
     assert once["ingested"] >= once["required"] > 60 * 3, summary
