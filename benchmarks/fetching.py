@@ -28,12 +28,13 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks.loopback import loopback_server
 from config import FetchSettings, load_settings
 from ingest import migrations
 from ingest.app import App
@@ -46,12 +47,6 @@ DEFAULT_CORPUS = Path(os.environ.get("NEWSDEDUP_CORPUS", REPO.parent / "shared" 
 CAP = 1024 * 1024
 
 
-class _Listener(ThreadingHTTPServer):
-    # The default listen backlog (5) drops the SYNs of a burst of new connections, which the
-    # client then retries a second later.
-    request_queue_size = 128
-
-
 class _Server:
     """Static feeds with ETags; optionally ignoring validators, optionally slow."""
 
@@ -59,41 +54,32 @@ class _Server:
         self.bodies = bodies
         self.honour_validators = True
         self.delay = 0.0
-        kit = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                body = kit.bodies.get(self.path)
-                if kit.delay:
-                    time.sleep(kit.delay)
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
-                if kit.honour_validators and self.headers.get("If-None-Match") == etag:
-                    self.send_response(304)
-                    self.send_header("ETag", etag)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml")
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = _Listener(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = loopback_server(self._answer)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def _answer(self, request: BaseHTTPRequestHandler) -> None:
+        body = self.bodies.get(request.path)
+        if self.delay:
+            time.sleep(self.delay)
+        if body is None:
+            request.send_response(404)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
+        etag = f'"{hash(body) & 0xFFFFFFFF:x}"'
+        if self.honour_validators and request.headers.get("If-None-Match") == etag:
+            request.send_response(304)
+            request.send_header("ETag", etag)
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
+        request.send_response(200)
+        request.send_header("Content-Type", "application/rss+xml")
+        request.send_header("ETag", etag)
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
 
     def close(self) -> None:
         self.httpd.shutdown()

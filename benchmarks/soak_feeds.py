@@ -22,10 +22,10 @@ import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 
 from benchmarks.corpus_bodies import Story
+from benchmarks.loopback import loopback_server
 
 WINDOW = 15  # items a feed lists (newest first)
 INITIAL_ITEMS = 3
@@ -70,12 +70,6 @@ class Served:
     versions: tuple[tuple[str, int], ...]  # (guid, version) in the body; empty for 304
 
 
-class _Listener(ThreadingHTTPServer):
-    # A poll cycle opens many connections at once; the default backlog (5) would drop SYNs.
-    request_queue_size = 256
-    daemon_threads = True
-
-
 class SoakFeeds:
     def __init__(self, stories: list[Story], feeds: int, seed: int = 7, min_change_gap: float = 30.0) -> None:
         if not stories:
@@ -90,18 +84,7 @@ class SoakFeeds:
         self._next_item = 0
         self._stop = threading.Event()
         self._publisher: threading.Thread | None = None
-        kit = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                kit._answer(self)
-
-        self.httpd = _Listener(("127.0.0.1", 0), Handler)
+        self.httpd = loopback_server(self._answer)
         self.port = int(self.httpd.server_address[1])
         now = time.time()
         for feed in self.feeds:

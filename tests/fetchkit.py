@@ -16,22 +16,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from benchmarks.loopback import loopback_server
 from ingest.app import App
 from ingest.cli import main
 from store.models import Article, Feed, Fetch
-
-
-class _Listener(ThreadingHTTPServer):
-    # The default listen backlog (5) drops the SYNs of a burst of new connections, which the
-    # client then retries a second later.
-    request_queue_size = 128
 
 
 @dataclass
@@ -83,40 +78,31 @@ class FeedServer:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
-        kit = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                with kit._lock:
-                    kit._in_flight += 1
-                    request = Recorded(
-                        "GET", self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic(),
-                        kit._in_flight,
-                    )
-                    kit.requests.append(request)
-                try:
-                    route = kit.routes.get(self.path) or kit.routes.get(self.path.split("?")[0])
-                    exchange = Exchange(self, request, kit)
-                    if route is None:
-                        exchange.send(404, b"not found", {"Content-Type": "text/plain"})
-                    else:
-                        route(exchange)
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True
-                finally:
-                    with kit._lock:
-                        kit._in_flight -= 1
-
-        self.httpd = _Listener(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = loopback_server(self._answer)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self._in_flight += 1
+            request = Recorded(
+                "GET", handler.path, {k.lower(): v for k, v in handler.headers.items()}, time.monotonic(),
+                self._in_flight,
+            )
+            self.requests.append(request)
+        try:
+            route = self.routes.get(handler.path) or self.routes.get(handler.path.split("?")[0])
+            exchange = Exchange(handler, request, self)
+            if route is None:
+                exchange.send(404, b"not found", {"Content-Type": "text/plain"})
+            else:
+                route(exchange)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def close(self) -> None:
         self.stopping.set()
