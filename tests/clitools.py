@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,20 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     code = main(list(args))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def ingest_copies(
+    capsys: pytest.CaptureFixture[str], url: str, seed_file: Path, tmp_path: Path, sources: Sequence[str]
+) -> None:
+    """The seed text as the first source's article, then byte-identical copies from each further source."""
+    for index, source in enumerate(sources):
+        path = seed_file if index == 0 else tmp_path / f"copy-{index}.txt"
+        if index:
+            path.write_bytes(seed_file.read_bytes())
+        code, _, err = run_cli(
+            capsys, "--database-url", url, "ingest", str(path), "--format", "text", "--source", source
+        )
+        assert code == 0, err
 
 
 def cli_json(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> Any:

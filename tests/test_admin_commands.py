@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clitools import cli_json, export_lines, run_cli
+from clitools import cli_json, export_lines, ingest_copies, run_cli
 from sqlalchemy import delete, update
 
 from ingest.app import App
@@ -30,17 +30,6 @@ def add_feed(app: App, name: str, **values: Any) -> None:
 
 def feeds_by_name(capsys: pytest.CaptureFixture[str], url: str) -> dict[str, dict[str, Any]]:
     return {f["name"]: f for f in cli_json(capsys, url, "feeds", "list", "--json")}
-
-
-def ingest_copies(capsys: pytest.CaptureFixture[str], url: str, seed_file: Path, tmp_path: Path, n: int) -> None:
-    for index in range(n):
-        path = seed_file if index == 0 else tmp_path / f"copy-{index}.txt"
-        if index:
-            path.write_bytes(seed_file.read_bytes())
-        code, _, err = run_cli(
-            capsys, "--database-url", url, "ingest", str(path), "--format", "text", "--source", f"site-{index}"
-        )
-        assert code == 0, err
 
 
 def test_feeds_reset_errors_pause_resume(app: App, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,7 +64,7 @@ def test_articles_delete_leaves_a_tombstone_and_relinks_copies(
     app: App, seed_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = app.database_url
-    ingest_copies(capsys, url, seed_file, tmp_path, 2)
+    ingest_copies(capsys, url, seed_file, tmp_path, ["site-0", "site-1"])
     copy = cli_json(capsys, url, "articles", "show", "2", "--json")
     assert all(p["duplicate_of"] is not None and p["duplicate_of"]["article_id"] == 1 for p in copy["paragraphs"])
     events = len(export_lines(capsys, url))
@@ -116,7 +105,7 @@ def test_deleting_a_canonical_article_promotes_the_oldest_member(
     app: App, seed_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = app.database_url
-    ingest_copies(capsys, url, seed_file, tmp_path, 3)
+    ingest_copies(capsys, url, seed_file, tmp_path, ["site-0", "site-1", "site-2"])
     with app.sessions.begin() as session:  # as the cross-article dedupe merges copies of one story
         for member in (2, 3):
             repo.set_canonical(session, repo.get_article(session, member), 1)
@@ -139,7 +128,7 @@ def test_db_check_reports_each_kind_of_damage(
     app: App, seed_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = app.database_url
-    ingest_copies(capsys, url, seed_file, tmp_path, 3)
+    ingest_copies(capsys, url, seed_file, tmp_path, ["site-0", "site-1", "site-2"])
     code, out, err = run_cli(capsys, "--database-url", url, "db", "check")
     assert code == 0, out + err
     events = len(export_lines(capsys, url))
@@ -178,7 +167,7 @@ def test_stats_counts_what_is_stored(
     add_feed(app, "paused-feed", paused=True)
     add_feed(app, "new-feed")
     add_feed(app, "old-feed", removed_at=now)
-    ingest_copies(capsys, url, seed_file, tmp_path, 2)
+    ingest_copies(capsys, url, seed_file, tmp_path, ["site-0", "site-1"])
     assert run_cli(capsys, "--database-url", url, "ingest", str(corpus / NPR), "--source", "npr")[0] == 0
     assert run_cli(capsys, "--database-url", url, "articles", "delete", "3")[0] == 0
 

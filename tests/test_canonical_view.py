@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from clitools import REPO, cli_json, export_lines, run_cli
+from clitools import REPO, cli_json, export_lines, ingest_copies, run_cli
 from sqlalchemy import func, select, text
 
 from ingest import migrations
@@ -28,10 +28,7 @@ def test_view_lists_live_canonical_articles_with_body_and_captions(
     app: App, corpus: Path, seed_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = app.database_url
-    copy = tmp_path / "copy.txt"
-    copy.write_bytes(seed_file.read_bytes())
-    run_cli(capsys, "--database-url", url, "ingest", str(seed_file), "--format", "text", "--source", "voa-id")
-    run_cli(capsys, "--database-url", url, "ingest", str(copy), "--format", "text", "--source", "mirror")
+    ingest_copies(capsys, url, seed_file, tmp_path, ["voa-id", "mirror"])
     assert run_cli(capsys, "--database-url", url, "ingest", str(corpus / NPR), "--source", "npr")[0] == 0
     with app.sessions.begin() as session:  # the copy merged into the original, as cross-article dedupe does
         repo.set_canonical(session, repo.get_article(session, 2), 1)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from clitools import REPO, cli_env, run_cli
+from clitools import REPO, cli_env, ingest_copies, run_cli
 from sqlalchemy import text
 
 from ingest.app import App
@@ -42,10 +42,7 @@ def test_example_consumer_follows_the_change_log(
     app: App, corpus: Path, seed_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = app.database_url
-    copy = tmp_path / "copy.txt"
-    copy.write_bytes(seed_file.read_bytes())
-    run_cli(capsys, "--database-url", url, "ingest", str(seed_file), "--format", "text", "--source", "voa-id")
-    run_cli(capsys, "--database-url", url, "ingest", str(copy), "--format", "text", "--source", "mirror")
+    ingest_copies(capsys, url, seed_file, tmp_path, ["voa-id", "mirror"])
 
     first = last_seq(app)
     assert consume(url, tmp_path) == f"applied {first} events, now at seq {first}\n"
