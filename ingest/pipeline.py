@@ -90,6 +90,29 @@ class IngestResult:
         return sum(1 for a in self.articles if a.status == "updated")
 
 
+@dataclass(frozen=True)
+class PreparedEntry:
+    """One document after cleaning and dedupe preparation: ready to be linked and saved."""
+
+    clean: CleanArticle
+    prepared: PreparedArticle
+
+
+@dataclass
+class PreparedInput:
+    """What the pure stages (format, parse, clean, dedupe prepare) made of one input.
+
+    Needs no database and pickles, so worker processes can make it (``ingest.parallel``). A parse
+    failure is ``error``; an entry that failed to clean or prepare is its error outcome.
+    """
+
+    location: str
+    format: str
+    entries: list[PreparedEntry | ArticleOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
 def content_hash(body: bytes) -> str:
     return CONTENT_HASH_VERSION + hashlib.sha256(body).hexdigest()
 
@@ -145,15 +168,52 @@ class Pipeline:
             return [parse_text(text, key, item.url)], []
         raise ParseError(item.location, f"unknown format {fmt!r}: use auto, text, html, feed, nitf or ninjs")
 
+    # --- the pure part: no database -----------------------------------------------------
+
+    def detect(self, item: Input) -> str:
+        return item.format if item.format != "auto" else detect_format(item.body, item.location, item.media_type)
+
+    def prepare(
+        self, item: Input, fmt: str | None = None, documents: Sequence[ParsedDocument] | None = None
+    ) -> PreparedInput:
+        """Parse (unless ``documents`` are given), clean and prepare every entry of ``item``."""
+        fmt = fmt or self.detect(item)
+        result = PreparedInput(location=item.location, format=fmt)
+        try:
+            parsed, warnings = (list(documents), []) if documents is not None else self.parse(item, fmt)
+        except NewsdedupError as exc:
+            result.error = str(exc)
+            return result
+        result.warnings.extend(warnings)
+        result.entries = [self.prepare_entry(document, item) for document in parsed]
+        return result
+
+    def prepare_entry(self, document: ParsedDocument, item: Input) -> PreparedEntry | ArticleOutcome:
+        try:
+            clean = self.clean(document, item.location)
+            return PreparedEntry(clean, self.deduper.prepare(clean))
+        except Exception as exc:
+            return self._failed(document, item, exc)
+
     # --- the whole run for one input ------------------------------------------------------
 
     def ingest(self, item: Input, documents: Sequence[ParsedDocument] | None = None) -> IngestResult:
         """Store ``item``'s bytes, parse them (or take ``documents`` already parsed from them,
         e.g. by a benchmark that controls the blocks) and save each article."""
-        result = IngestResult(location=item.location)
         started = item.started_at or utcnow()
-        fmt = item.format if item.format != "auto" else detect_format(item.body, item.location, item.media_type)
-        result.format = fmt
+        fmt = self.detect(item)
+        result = IngestResult(location=item.location, format=fmt)
+        source_id = self._store_input(item, result)
+        return self._write(item, self.prepare(item, fmt, documents), result, source_id, started)
+
+    def save(self, item: Input, prepared: PreparedInput) -> IngestResult:
+        """The writing part of ``ingest`` for an input whose pure part is done (``prepare``)."""
+        started = item.started_at or utcnow()
+        result = IngestResult(location=item.location, format=prepared.format)
+        source_id = self._store_input(item, result)
+        return self._write(item, prepared, result, source_id, started)
+
+    def _store_input(self, item: Input, result: IngestResult) -> int:
         # The raw bytes and the fetch row commit first: whatever happens next, the input is kept.
         with self.sessions.begin() as session:
             raw = repo.store_raw_document(
@@ -162,21 +222,24 @@ class Pipeline:
                 item.body,
                 url=item.url or item.location,
                 media_type=item.media_type,
-                format=fmt,
+                format=result.format,
                 headers=dict(item.headers) if item.headers else None,
             )
             result.raw_document_id = raw.id
-            source_id = repo.get_or_create_source(session, item.source).id
-        try:
-            parsed, warnings = (list(documents), []) if documents is not None else self.parse(item, fmt)
-        except NewsdedupError as exc:
-            result.error = str(exc)
+            return repo.get_or_create_source(session, item.source).id
+
+    def _write(
+        self, item: Input, prepared: PreparedInput, result: IngestResult, source_id: int, started: datetime
+    ) -> IngestResult:
+        if prepared.error is not None:
+            result.error = prepared.error
             self._record(result, item, started, outcome="error")
             return result
-        result.warnings.extend(warnings)
+        result.warnings.extend(prepared.warnings)
+        entries = prepared.entries
         size = ENTRIES_PER_TRANSACTION if self.deduper.batches_writes else 1
-        for start in range(0, len(parsed), size):
-            batch = parsed[start : start + size]
+        for start in range(0, len(entries), size):
+            batch = entries[start : start + size]
             if len(batch) == 1:
                 result.articles.append(self._ingest_document(batch[0], item, source_id, result.raw_document_id))
             else:
@@ -211,12 +274,13 @@ class Pipeline:
             result.fetch_id = fetch.id
 
     def _ingest_document(
-        self, document: ParsedDocument, item: Input, source_id: int, raw_document_id: int | None
+        self, entry: PreparedEntry | ArticleOutcome, item: Input, source_id: int, raw_document_id: int | None
     ) -> ArticleOutcome:
+        if isinstance(entry, ArticleOutcome):
+            return entry
+        clean, prepared, document = entry.clean, entry.prepared, entry.clean.document
         try:
-            clean = self.clean(document, item.location)
             self.deduper.ensure_ready()
-            prepared = self.deduper.prepare(clean)
             try:
                 with self.sessions.begin() as session:
                     outcome = self._save(session, clean, prepared, item, source_id, raw_document_id)
@@ -233,19 +297,25 @@ class Pipeline:
             return ArticleOutcome(None, "error", document.title, document.entry_key, error=message)
 
     def _ingest_batch(
-        self, batch: Sequence[ParsedDocument], item: Input, source_id: int, raw_document_id: int | None
+        self,
+        entries: Sequence[PreparedEntry | ArticleOutcome],
+        item: Input,
+        source_id: int,
+        raw_document_id: int | None,
     ) -> list[ArticleOutcome]:
         """Several entries in one transaction, each in a savepoint: an entry that fails rolls back
         alone; the others, each with its change-log events, commit together."""
-        outcomes: list[ArticleOutcome | None] = [None] * len(batch)
+        outcomes: list[ArticleOutcome | None] = [e if isinstance(e, ArticleOutcome) else None for e in entries]
         ready: list[tuple[int, CleanArticle, PreparedArticle]] = []
-        for index, document in enumerate(batch):
+        batch = [e.clean.document if isinstance(e, PreparedEntry) else _placeholder(e) for e in entries]
+        for index, entry in enumerate(entries):
+            if isinstance(entry, ArticleOutcome):
+                continue
             try:
-                clean = self.clean(document, item.location)
                 self.deduper.ensure_ready()
-                ready.append((index, clean, self.deduper.prepare(clean)))
+                ready.append((index, entry.clean, entry.prepared))
             except Exception as exc:
-                outcomes[index] = self._failed(document, item, exc)
+                outcomes[index] = self._failed(batch[index], item, exc)
         saved: list[int] = []
         try:
             with self.sessions.begin() as session:
@@ -366,4 +436,18 @@ class Pipeline:
         return ArticleOutcome(article.id, status, clean.title, document.entry_key, removed=removed)
 
 
-__all__ = ["ArticleOutcome", "BlockKind", "IngestResult", "Input", "Pipeline", "content_hash"]
+def _placeholder(outcome: ArticleOutcome) -> ParsedDocument:
+    """Stands for an entry that failed before saving; its outcome is final and never replaced."""
+    return ParsedDocument(blocks=[], entry_key=outcome.entry_key, title=outcome.title)
+
+
+__all__ = [
+    "ArticleOutcome",
+    "BlockKind",
+    "IngestResult",
+    "Input",
+    "Pipeline",
+    "PreparedEntry",
+    "PreparedInput",
+    "content_hash",
+]
