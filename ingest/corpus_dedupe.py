@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -48,6 +48,7 @@ from ingest.index_backends import (
     MAX_POSITION,
     PARAGRAPH,
     IndexBackend,
+    KnownHashes,
     MemoryIndex,
     SqlIndex,
     pack_ref,
@@ -179,6 +180,8 @@ class CorpusDeduper:
             self.backend = MemoryIndex(config.paragraph_lsh, config.document_lsh)
         self._ready = False
         self._loaded_day: int | None = None
+        # Hashes held by stored blocks (memory index only: one writer); None: ask the database.
+        self.known: KnownHashes | None = None
 
     @property
     def batches_writes(self) -> bool:
@@ -249,6 +252,10 @@ class CorpusDeduper:
         if not isinstance(backend, MemoryIndex):
             return 0
         backend.reset()
+        self.known = None
+        known = KnownHashes()
+        for hashes in dedupe_repo.iter_stored_hashes(session):
+            known.load(hashes)
         since = self.window_start()
         loaded = 0
         for batch in dedupe_repo.iter_block_signatures(session, since):
@@ -263,6 +270,7 @@ class CorpusDeduper:
             days = np.array([day_number(r.created_at) for r in batch], dtype=np.int32)
             backend.load(DOCUMENT_KIND, matrix, refs, days)
         self._loaded_day = day_number(utcnow())
+        self.known = known
         return loaded
 
     # --- per article ------------------------------------------------------------------------
@@ -324,7 +332,7 @@ class CorpusDeduper:
             b for b in blocks if b.kind != BlockKind.CAPTION.value and b.tokens <= self.config.template.max_words
         ]
         counts = dedupe_repo.source_story_counts(
-            session, source_id, {b.norm_hash for b in eligible}, own_story, cap=TEMPLATE_COUNT_CAP
+            session, source_id, self._stored_hashes(b.norm_hash for b in eligible), own_story, cap=TEMPLATE_COUNT_CAP
         )
         templates: dict[int, TemplateVerdict] = {}
         for block in eligible:
@@ -336,7 +344,7 @@ class CorpusDeduper:
         kept = [b for b in blocks if b.position not in templates]
 
         # 2. Exact copies of stored blocks.
-        exact = dedupe_repo.earliest_by_hash(session, {b.norm_hash for b in kept}, own_id)
+        exact = dedupe_repo.earliest_by_hash(session, self._stored_hashes(b.norm_hash for b in kept), own_id)
         if before is not None:
             exact = {h: b for h, b in exact.items() if b.article_id < before}
 
@@ -422,6 +430,10 @@ class CorpusDeduper:
             document_row=prepared.document_signature,
             row_positions=row_positions,
         )
+
+    def _stored_hashes(self, norm_hashes: Iterable[str]) -> set[str]:
+        """The hashes worth looking up: all of them, or those some stored block may hold."""
+        return set(norm_hashes) if self.known is None else self.known.held(norm_hashes)
 
     def lock_keys(self, prepared: PreparedArticle) -> list[int]:
         """Keys two copies of a story share: block hashes, leading band keys, body band keys."""
@@ -562,7 +574,12 @@ class CorpusDeduper:
                 self.relink_into(session, other.id)
         if updated:
             self.relink_into(session, article.id)
+        if self.known is not None:
+            self.known.add([p.norm_hash for p in linked.paragraphs])
+            self.known.add([r.norm_hash for r in linked.removals if r.norm_hash])
         for story_id in stories:
+            if story_id == article.id and not updated and linked.story is None:
+                continue  # a new article alone in its story: nothing to choose, no text_from
             self.refresh_text(session, story_id)
         day = day_number(utcnow())
         if updated:

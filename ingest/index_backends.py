@@ -12,7 +12,7 @@ workers ingesting copies of one story at once are serialised and the second sees
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -36,6 +36,55 @@ def pack_ref(article_id: int, position: int) -> int:
 
 def unpack_ref(ref: int) -> tuple[int, int]:
     return ref >> POSITION_BITS, ref & MAX_POSITION
+
+
+class KnownHashes:
+    """Keys of every block hash held by a stored block or template removal, for one worker.
+
+    A superset: hashes are added when an article is saved and never taken out (a rolled-back or
+    deleted block only costs a lookup that finds nothing). A hash not held here is in no stored
+    block, so the exact and template lookups for it are skipped. Like ``MemoryIndex`` it only
+    knows this process's writes: several workers use the SQL lookups instead.
+    """
+
+    # Recent keys are folded into the sorted array when they pass this share of it (and at
+    # least ``min_recent``): a merge copies the array, so its cost per key stays constant.
+    _MERGE_SHARE = 4
+
+    def __init__(self, min_recent: int = 4096) -> None:
+        self.min_recent = min_recent
+        self._sorted = np.zeros(0, dtype=np.uint64)
+        self._recent: set[int] = set()
+
+    @staticmethod
+    def key(norm_hash: str) -> int:
+        return int(norm_hash[1:17], 16)
+
+    def load(self, norm_hashes: Iterable[str]) -> None:
+        keys = np.fromiter((self.key(h) for h in norm_hashes), dtype=np.uint64)
+        self._sorted = np.union1d(self._sorted, keys)
+
+    def add(self, norm_hashes: Iterable[str]) -> None:
+        self._recent.update(self.key(h) for h in norm_hashes)
+        if len(self._recent) > max(self.min_recent, len(self._sorted) // self._MERGE_SHARE):
+            recent = np.fromiter(self._recent, dtype=np.uint64, count=len(self._recent))
+            self._sorted = np.union1d(self._sorted, recent)
+            self._recent = set()
+
+    def held(self, norm_hashes: Iterable[str]) -> set[str]:
+        """Those of ``norm_hashes`` that some stored block may hold."""
+        wanted = list(set(norm_hashes))
+        if not wanted:
+            return set()
+        keys = np.array([self.key(h) for h in wanted], dtype=np.uint64)
+        places = np.searchsorted(self._sorted, keys)
+        inside = places < len(self._sorted)
+        found = np.zeros(len(wanted), dtype=bool)
+        found[inside] = self._sorted[places[inside]] == keys[inside]
+        return {h for h, k, f in zip(wanted, keys.tolist(), found.tolist(), strict=True) if f or k in self._recent}
+
+    def __len__(self) -> int:
+        return len(self._sorted) + len(self._recent)
 
 
 def signed_keys(keys: npt.NDArray[np.uint64]) -> list[int]:

@@ -425,6 +425,17 @@ def count_bands(session: Session) -> int:
 # --- bulk reads for rebuilds --------------------------------------------------------------------
 
 
+def iter_stored_hashes(session: Session, batch_size: int = 50_000) -> Iterator[list[str]]:
+    """Hashes of every stored block and template removal (deleted articles' too), in batches."""
+    for query in (
+        select(ArticleParagraph.norm_hash),
+        select(Removal.norm_hash).where(Removal.reason == TEMPLATE_REASON, Removal.norm_hash.is_not(None)),
+    ):
+        result = session.execute(query, execution_options={"yield_per": batch_size})
+        for batch in result.scalars().partitions():
+            yield [h for h in batch if h]
+
+
 @dataclass(frozen=True)
 class SignatureRow:
     article_id: int

@@ -1,0 +1,70 @@
+"""The in-process filter of stored block hashes (memory index): lookups skipped only for hashes
+no stored block holds, whether the block was stored before the process started or by it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from benchmarks.corpus_bodies import Corpus
+from dedupe import norm_hash
+from ingest.app import App
+from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
+from ingest.index_backends import KnownHashes
+from ingest.pipeline import Input, Pipeline
+from store import repository as repo
+from tests.conftest import make_app
+
+
+def test_held_hashes_survive_merges(corpus: Path) -> None:
+    paragraphs = [p for story in Corpus(corpus).stories() for p in story.paragraphs]
+    hashes = sorted({norm_hash(p) for p in paragraphs})
+    known = KnownHashes(min_recent=64)
+    assert len(hashes) > 20 * known.min_recent
+    known.load(hashes[:100])
+    half = len(hashes) // 2
+    for start in range(100, half, 37):  # past several merges of recent keys
+        known.add(hashes[start : min(start + 37, half)])
+    stored = hashes[:half]
+    assert known.held(hashes) == set(stored)
+    assert len(known) == len(stored)
+
+
+def ingest(app: App, paragraphs: list[str], key: str) -> int:
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+    parsed = ParsedDocument(
+        blocks=[ParsedBlock(BlockKind.BODY, p) for p in paragraphs], entry_key=key, title=key, url=f"https://x/{key}"
+    )
+    result = pipeline.ingest(Input(body=key.encode(), source="wire", location="test"), documents=[parsed])
+    article_id = result.articles[0].article_id
+    assert article_id is not None, result.articles[0].error
+    return article_id
+
+
+def links(session: Session, article_id: int) -> list[tuple[str | None, int | None]]:
+    return [(p.duplicate_tier, p.duplicate_of_article_id) for p in repo.paragraphs_of(session, article_id)]
+
+
+def test_exact_copies_found_before_and_after_a_restart(sqlite_url: str, corpus: Path) -> None:
+    first, second, third = [s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 4][:3]
+    app = make_app(sqlite_url)
+    try:
+        original = ingest(app, first.paragraphs, "a")
+        copy = ingest(app, [*second.paragraphs[:3], first.paragraphs[1]], "b")  # stored by this process
+    finally:
+        app.close()
+    restarted = make_app(sqlite_url)
+    try:
+        later = ingest(restarted, [*third.paragraphs[:3], second.paragraphs[2]], "c")  # stored before it
+        assert restarted.deduper.known is not None
+        with restarted.sessions.begin() as session:
+            linked = {
+                article_id: links(session, article_id)
+                for article_id in (copy, later)
+            }
+    finally:
+        restarted.close()
+    assert linked[copy][3] == ("exact", original)
+    assert linked[later][3] == ("exact", copy)
+    assert all(tier is None for tier, _ in linked[later][:3])
