@@ -29,7 +29,7 @@ from ingest.formats.nitf import parse_nitf
 from ingest.formats.text import media_type_charset
 from store import NewArticle, NewRemoval
 from store import repository as repo
-from store.models import utcnow
+from store.models import Article, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ class Pipeline:
     def _store_input(self, item: Input, result: IngestResult) -> int:
         # The raw bytes and the fetch row commit first: whatever happens next, the input is kept.
         with self.sessions.begin() as session:
-            raw = repo.store_raw_document(
+            result.raw_document_id = repo.store_raw_document_id(
                 session,
                 content_hash(item.body),
                 item.body,
@@ -225,8 +225,7 @@ class Pipeline:
                 format=result.format,
                 headers=dict(item.headers) if item.headers else None,
             )
-            result.raw_document_id = raw.id
-            return repo.get_or_create_source(session, item.source).id
+            return repo.source_id(session, item.source)
 
     def _write(
         self, item: Input, prepared: PreparedInput, result: IngestResult, source_id: int, started: datetime
@@ -257,7 +256,7 @@ class Pipeline:
             error = "; ".join(str(e) for e in entry_errors)[:4000]
         warning = "; ".join(result.warnings)[:4000] or None
         with self.sessions.begin() as session:
-            fetch = repo.record_fetch(
+            result.fetch_id = repo.record_fetch_id(
                 session,
                 url=item.url or item.location,
                 outcome=outcome,
@@ -271,7 +270,6 @@ class Pipeline:
                 articles_created=result.created,
                 articles_updated=result.updated,
             )
-            result.fetch_id = fetch.id
 
     def _ingest_document(
         self, entry: PreparedEntry | ArticleOutcome, item: Input, source_id: int, raw_document_id: int | None
@@ -283,6 +281,7 @@ class Pipeline:
             self.deduper.ensure_ready()
             try:
                 with self.sessions.begin() as session:
+                    repo.defer_changes(session)
                     outcome = self._save(session, clean, prepared, item, source_id, raw_document_id)
             except BaseException:
                 self.deduper.rolled_back()
@@ -319,10 +318,14 @@ class Pipeline:
         saved: list[int] = []
         try:
             with self.sessions.begin() as session:
+                repo.defer_changes(session)
+                known = repo.find_articles_by_keys(session, source_id, (c.document.entry_key for _, c, _ in ready))
                 for index, clean, prepared in ready:
                     try:
                         with session.begin_nested():
-                            outcomes[index] = self._save(session, clean, prepared, item, source_id, raw_document_id)
+                            outcomes[index] = self._save(
+                                session, clean, prepared, item, source_id, raw_document_id, known=known
+                            )
                     except Exception as exc:
                         self.deduper.rolled_back()
                         outcomes[index] = self._failed(batch[index], item, exc)
@@ -387,10 +390,16 @@ class Pipeline:
         source_id: int,
         raw_document_id: int | None,
         recheck: bool = False,
+        known: dict[str, Article | None] | None = None,
     ) -> ArticleOutcome:
+        """``known``: the batch's entry keys with their stored article or None, read in one query;
+        each is taken out when used, so a key seen again in the batch is looked up afresh."""
         document = clean.document
         digest = article_content_hash(clean)
-        existing = repo.find_article_by_key(session, source_id, document.entry_key)
+        if known is not None and document.entry_key in known:
+            existing = known.pop(document.entry_key)
+        else:
+            existing = repo.find_article_by_key(session, source_id, document.entry_key)
         if existing is not None and existing.deleted_at is not None:
             return ArticleOutcome(existing.id, "deleted", existing.title, document.entry_key)
         if existing is not None and existing.content_hash == digest and not recheck:

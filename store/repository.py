@@ -2,6 +2,9 @@
 
 All functions take a ``Session`` that the caller owns; the caller decides the transaction
 boundaries (one transaction per article in the pipeline).
+
+The write path of an article (its row, blocks and change-log events) is plain Core INSERTs,
+executemany where there are several rows: the ORM's unit of work cost more than the SQL itself.
 """
 
 from __future__ import annotations
@@ -10,12 +13,12 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from store.errors import NotFoundError
 from store.models import (
@@ -34,6 +37,16 @@ from store.models import (
 from store.records import NewArticle
 
 CHANGE_COUNTER_ID = 1
+# Raw bytes are written once and read back only by re-ingest: level 1 costs a third of level 6's
+# CPU for about a sixth more bytes.
+RAW_COMPRESSION_LEVEL = 1
+
+_ARTICLES = cast(Table, Article.__table__)
+_PARAGRAPHS = cast(Table, ArticleParagraph.__table__)
+_REMOVALS = cast(Table, Removal.__table__)
+_CHANGES = cast(Table, ArticleChange.__table__)
+_COUNTER = cast(Table, ChangeCounter.__table__)
+_FETCHES = cast(Table, Fetch.__table__)
 
 
 # --- sources and feeds -------------------------------------------------------------------------
@@ -56,6 +69,15 @@ def get_or_create_source(session: Session, name: str) -> Source:
         _insert_ignoring_conflict(session, Source, "name", {"name": name, "created_at": utcnow()})
         source = session.scalars(select(Source).where(Source.name == name)).one()
     return source
+
+
+def source_id(session: Session, name: str) -> int:
+    """The id of the source called ``name``, created when new (one query when it exists)."""
+    found = session.execute(select(Source.id).where(Source.name == name)).scalar()
+    if found is None:
+        _insert_ignoring_conflict(session, Source, "name", {"name": name, "created_at": utcnow()})
+        found = session.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    return int(found)
 
 
 def get_source(session: Session, source_id: int) -> Source:
@@ -97,9 +119,27 @@ def store_raw_document(
     headers: dict[str, str] | None = None,
 ) -> RawDocument:
     """Store the exact bytes once per content hash; return the existing row when known."""
-    existing = session.scalar(select(RawDocument).where(RawDocument.content_hash == content_hash))
+    document_id = store_raw_document_id(
+        session, content_hash, body, url=url, media_type=media_type, format=format, headers=headers
+    )
+    return get_raw_document(session, document_id)
+
+
+def store_raw_document_id(
+    session: Session,
+    content_hash: str,
+    body: bytes,
+    *,
+    url: str | None,
+    media_type: str | None,
+    format: str,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """``store_raw_document`` without loading the row back: the id only."""
+    by_hash = select(RawDocument.id).where(RawDocument.content_hash == content_hash)
+    existing = session.execute(by_hash).scalar()
     if existing is not None:
-        return existing
+        return int(existing)
     values = {
         "content_hash": content_hash,
         "url": url,
@@ -107,12 +147,12 @@ def store_raw_document(
         "format": format,
         "size": len(body),
         "compression": "zlib",
-        "body": zlib.compress(body, 6),
+        "body": zlib.compress(body, RAW_COMPRESSION_LEVEL),
         "headers": headers,
         "created_at": utcnow(),
     }
     _insert_ignoring_conflict(session, RawDocument, "content_hash", values)
-    return session.scalars(select(RawDocument).where(RawDocument.content_hash == content_hash)).one()
+    return int(session.execute(by_hash).scalar_one())
 
 
 def raw_document_bytes(document: RawDocument) -> bytes:
@@ -164,6 +204,39 @@ def record_fetch(
     return fetch
 
 
+def record_fetch_id(
+    session: Session,
+    *,
+    url: str,
+    outcome: str,
+    started_at: datetime,
+    feed_id: int | None = None,
+    http_status: int | None = None,
+    size: int | None = None,
+    raw_document_id: int | None = None,
+    error: str | None = None,
+    warning: str | None = None,
+    articles_created: int = 0,
+    articles_updated: int = 0,
+) -> int:
+    """``record_fetch`` as one INSERT, without an ORM object: the new row's id."""
+    values = {
+        "feed_id": feed_id,
+        "url": url,
+        "started_at": started_at,
+        "finished_at": utcnow(),
+        "outcome": outcome,
+        "http_status": http_status,
+        "bytes": size,
+        "raw_document_id": raw_document_id,
+        "error": error,
+        "warning": warning,
+        "articles_created": articles_created,
+        "articles_updated": articles_updated,
+    }
+    return int(session.connection().execute(insert(_FETCHES).returning(_FETCHES.c.id), values).scalar_one())
+
+
 # --- articles ----------------------------------------------------------------------------------
 
 
@@ -173,6 +246,17 @@ def find_article_by_key(session: Session, source_id: int, entry_key: str) -> Art
     )
 
 
+def find_articles_by_keys(
+    session: Session, source_id: int, entry_keys: Iterable[str]
+) -> dict[str, Article | None]:
+    """Each entry key with the source's article of that key, or None: one query for them all."""
+    found: dict[str, Article | None] = dict.fromkeys(sorted(set(entry_keys)))
+    if found:
+        query = select(Article).where(Article.source_id == source_id, Article.entry_key.in_(list(found)))
+        found.update((article.entry_key, article) for article in session.scalars(query))
+    return found
+
+
 def get_article(session: Session, article_id: int) -> Article:
     article = session.get(Article, article_id)
     if article is None:
@@ -180,96 +264,201 @@ def get_article(session: Session, article_id: int) -> Article:
     return article
 
 
-def next_change_seq(session: Session) -> int:
-    """Reserve the next change-log number.
+# --- the change log ----------------------------------------------------------------------------
+#
+# ``seq`` is reserved from the one ``change_counter`` row by an UPDATE, whose row lock (PostgreSQL)
+# or write lock (SQLite) is held until the transaction ends: numbers commit in order, no gaps.
+# A transaction that calls ``defer_changes`` keeps its events in memory and numbers them all with
+# one UPDATE just before it commits (events of a savepoint that rolls back are dropped with it);
+# the counter is then locked only for that last moment.
 
-    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite) that is held until the
-    transaction ends, so sequence numbers commit in order.
-    """
-    result = session.execute(
-        update(ChangeCounter)
-        .where(ChangeCounter.id == CHANGE_COUNTER_ID)
-        .values(value=ChangeCounter.value + 1)
-        .returning(ChangeCounter.value)
+_DEFERRED = "newsdedup.deferred_changes"
+_ATTACHED = "newsdedup.attached_articles"
+_Tagged = tuple[SessionTransaction, Any]
+
+
+def next_change_seq(session: Session, count: int = 1) -> int:
+    """Reserve ``count`` change-log numbers; return the last (the first is ``last - count + 1``)."""
+    result = session.connection().execute(
+        update(_COUNTER)
+        .where(_COUNTER.c.id == CHANGE_COUNTER_ID)
+        .values(value=_COUNTER.c.value + count)
+        .returning(_COUNTER.c.value)
     ).scalar_one_or_none()
     if result is None:
-        session.add(ChangeCounter(id=CHANGE_COUNTER_ID, value=1))
-        session.flush()
-        return 1
+        session.connection().execute(insert(_COUNTER).values(id=CHANGE_COUNTER_ID, value=count))
+        return count
     return int(result)
 
 
-def append_change(session: Session, article: Article, change: str) -> ArticleChange:
-    entry = ArticleChange(
-        seq=next_change_seq(session), article_id=article.id, change=change, version=article.version
-    )
-    session.add(entry)
+def defer_changes(session: Session) -> None:
+    """Number this transaction's change-log events at commit, with one counter update.
+
+    For writers that do not read the change log back before they commit (the pipeline); lasts
+    until the session's outermost transaction ends.
+    """
+    session.info.setdefault(_DEFERRED, [])
+
+
+def append_change(session: Session, article: Article, change: str) -> None:
+    row = {"article_id": article.id, "change": change, "version": article.version, "at": utcnow()}
+    deferred: list[_Tagged] | None = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.append((_current_transaction(session), row))
+        return
+    row["seq"] = next_change_seq(session)
+    session.connection().execute(insert(_CHANGES), row)
+
+
+def _current_transaction(session: Session) -> SessionTransaction:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        raise RuntimeError("change-log event outside a transaction")
+    return transaction
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "before_commit")
+def _write_deferred_changes(session: Session) -> None:
+    deferred: list[_Tagged] | None = session.info.get(_DEFERRED)
+    if not deferred or session.get_nested_transaction() is not None:
+        return  # nothing waiting, or a savepoint being released
     session.flush()
-    return entry
+    last = next_change_seq(session, len(deferred))
+    first = last - len(deferred) + 1
+    rows = [{**row, "seq": first + offset} for offset, (_, row) in enumerate(deferred)]
+    deferred.clear()
+    session.connection().execute(insert(_CHANGES), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    deferred: list[_Tagged] | None = session.info.get(_DEFERRED)
+    if deferred:
+        deferred[:] = [(t, row) for t, row in deferred if not _within(t, previous)]
+    attached: list[_Tagged] | None = session.info.get(_ATTACHED)
+    if attached:
+        # Rows inserted without the unit of work: their objects leave the session as the ORM's
+        # own pending objects do when the transaction that added them rolls back.
+        kept = []
+        for transaction, article in attached:
+            if not _within(transaction, previous):
+                kept.append((transaction, article))
+            elif article in session:
+                session.expunge(article)
+        attached[:] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end_of_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_DEFERRED, None)
+        session.info.pop(_ATTACHED, None)
+
+
+# --- writing articles --------------------------------------------------------------------------
+
+
+def _columns(record: NewArticle) -> dict[str, Any]:
+    return {
+        "source_id": record.source_id,
+        "entry_key": record.entry_key,
+        "feed_id": record.feed_id,
+        "raw_document_id": record.raw_document_id,
+        "url": record.url,
+        "title": record.title,
+        "subtitle": record.subtitle,
+        "byline": record.byline,
+        "credit": record.credit,
+        "agencies": list(record.agencies),
+        "language": record.language,
+        "published_at": record.published_at,
+        "source_updated_at": record.source_updated_at,
+        "content_hash": record.content_hash,
+        "document_signature": record.document_signature,
+        "extra": dict(record.extra),
+    }
 
 
 def _apply(article: Article, record: NewArticle) -> None:
-    article.feed_id = record.feed_id
-    article.raw_document_id = record.raw_document_id
-    article.url = record.url
-    article.title = record.title
-    article.subtitle = record.subtitle
-    article.byline = record.byline
-    article.credit = record.credit
-    article.agencies = list(record.agencies)
-    article.language = record.language
-    article.published_at = record.published_at
-    article.source_updated_at = record.source_updated_at
-    article.content_hash = record.content_hash
-    article.document_signature = record.document_signature
-    article.extra = dict(record.extra)
+    for name, value in _columns(record).items():
+        if name not in ("source_id", "entry_key"):
+            setattr(article, name, value)
 
 
-def _replace_blocks(session: Session, article_id: int, record: NewArticle) -> None:
+def _insert_blocks(session: Session, article_id: int, record: NewArticle) -> None:
+    connection = session.connection()
+    if record.paragraphs:
+        connection.execute(
+            insert(_PARAGRAPHS),
+            [
+                {
+                    "article_id": article_id,
+                    "position": p.position,
+                    "kind": p.kind,
+                    "text": p.text,
+                    "norm_hash": p.norm_hash,
+                    "signature": p.signature,
+                    "photo_credit": p.photo_credit,
+                    "duplicate_of_article_id": p.duplicate_of_article_id,
+                    "duplicate_of_position": p.duplicate_of_position,
+                    "duplicate_tier": p.duplicate_tier,
+                    "similarity": p.similarity,
+                    "estimated": p.estimated,
+                }
+                for p in record.paragraphs
+            ],
+        )
+    if record.removals:
+        connection.execute(
+            insert(_REMOVALS),
+            [
+                {
+                    "article_id": article_id,
+                    "block_index": r.block_index,
+                    "text": r.text,
+                    "reason": r.reason,
+                    "detail": r.detail,
+                    "duplicate_of_article_id": r.duplicate_of_article_id,
+                    "duplicate_of_position": r.duplicate_of_position,
+                    "similarity": r.similarity,
+                    "norm_hash": r.norm_hash,
+                    "duplicate_tier": r.duplicate_tier,
+                }
+                for r in record.removals
+            ],
+        )
+
+
+def _delete_blocks(session: Session, article_id: int) -> None:
+    # ORM-enabled: paragraph objects already loaded into the session are marked deleted too.
     session.execute(delete(ArticleParagraph).where(ArticleParagraph.article_id == article_id))
     session.execute(delete(Removal).where(Removal.article_id == article_id))
-    session.add_all(
-        ArticleParagraph(
-            article_id=article_id,
-            position=p.position,
-            kind=p.kind,
-            text=p.text,
-            norm_hash=p.norm_hash,
-            signature=p.signature,
-            photo_credit=p.photo_credit,
-            duplicate_of_article_id=p.duplicate_of_article_id,
-            duplicate_of_position=p.duplicate_of_position,
-            duplicate_tier=p.duplicate_tier,
-            similarity=p.similarity,
-            estimated=p.estimated,
-        )
-        for p in record.paragraphs
-    )
-    session.add_all(
-        Removal(
-            article_id=article_id,
-            block_index=r.block_index,
-            text=r.text,
-            reason=r.reason,
-            detail=r.detail,
-            duplicate_of_article_id=r.duplicate_of_article_id,
-            duplicate_of_position=r.duplicate_of_position,
-            similarity=r.similarity,
-            norm_hash=r.norm_hash,
-            duplicate_tier=r.duplicate_tier,
-        )
-        for r in record.removals
-    )
 
 
 def create_article(session: Session, record: NewArticle, canonical_id: int | None = None) -> Article:
-    article = Article(source_id=record.source_id, entry_key=record.entry_key, version=1)
-    _apply(article, record)
+    """INSERT the article, its blocks and its "created" event; return it as a session object."""
+    now = utcnow()
+    values = {**_columns(record), "version": 1, "created_at": now, "modified_at": now}
+    connection = session.connection()
+    article_id = int(connection.execute(insert(_ARTICLES).returning(_ARTICLES.c.id), values).scalar_one())
+    canonical = canonical_id if canonical_id is not None else article_id
+    connection.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(canonical_id=canonical))
+    # Every column is known, so the object joins the session as loaded and never reads its row.
+    article = Article(
+        id=article_id, canonical_id=canonical, text_from_id=None, deleted_at=None, **values
+    )
+    make_transient_to_detached(article)
     session.add(article)
-    session.flush()
-    article.canonical_id = canonical_id if canonical_id is not None else article.id
-    _replace_blocks(session, article.id, record)
-    session.flush()
+    session.info.setdefault(_ATTACHED, []).append((_current_transaction(session), article))
+    _insert_blocks(session, article_id, record)
     append_change(session, article, "created")
     return article
 
@@ -278,8 +467,9 @@ def update_article(session: Session, article: Article, record: NewArticle, chang
     _apply(article, record)
     article.version += 1
     article.modified_at = utcnow()
-    _replace_blocks(session, article.id, record)
+    _delete_blocks(session, article.id)
     session.flush()
+    _insert_blocks(session, article.id, record)
     append_change(session, article, change)
     return article
 
@@ -296,8 +486,7 @@ def set_canonical(session: Session, article: Article, canonical_id: int) -> None
 def tombstone_article(session: Session, article: Article) -> None:
     article.deleted_at = utcnow()
     article.version += 1
-    session.execute(delete(ArticleParagraph).where(ArticleParagraph.article_id == article.id))
-    session.execute(delete(Removal).where(Removal.article_id == article.id))
+    _delete_blocks(session, article.id)
     session.flush()
     append_change(session, article, "deleted")
 
