@@ -12,7 +12,7 @@ from benchmarks.workload import Workload
 from ingest import pipeline as pipeline_module
 from ingest.app import App
 from ingest.pipeline import Input, Pipeline
-from store.models import Article, ArticleChange, ArticleParagraph
+from store.models import Article, ArticleChange, ArticleParagraph, ChangeCounter
 
 
 def _feed(corpus: Path, entries: int) -> Input:
@@ -46,6 +46,11 @@ def test_a_failing_entry_rolls_back_alone(sqlite_app: App, corpus: Path, monkeyp
     assert len(articles) == 29 and failing not in keys
     assert all((a.id, "created") in changes for a in articles)  # every stored article with its event
     assert paragraph_owners <= {a.id for a in articles}  # nothing of the failed entry left behind
+    with sqlite_app.sessions() as session:
+        seqs = list(session.scalars(select(ArticleChange.seq).order_by(ArticleChange.seq)))
+        counter = session.scalar(select(ChangeCounter.value))
+    # The failed entry's events went with its savepoint: numbers stay 1..N with the counter at N.
+    assert seqs == list(range(1, len(seqs) + 1)) and counter == len(seqs)
 
 
 def test_entries_of_one_batch_dedupe_against_each_other(sqlite_app: App, corpus: Path) -> None:
