@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, event, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
@@ -47,6 +47,37 @@ _REMOVALS = cast(Table, Removal.__table__)
 _CHANGES = cast(Table, ArticleChange.__table__)
 _COUNTER = cast(Table, ChangeCounter.__table__)
 _FETCHES = cast(Table, Fetch.__table__)
+_RAW = cast(Table, RawDocument.__table__)
+_SOURCES = cast(Table, Source.__table__)
+
+# The statements of the write path, built once: building a statement and its cache key on every
+# call cost more than running it.
+_INSERT_PARAGRAPHS = insert(_PARAGRAPHS)
+_INSERT_REMOVALS = insert(_REMOVALS)
+_INSERT_CHANGES = insert(_CHANGES)
+_INSERT_FETCH = insert(_FETCHES).returning(_FETCHES.c.id)
+_RESERVE_SEQ = (
+    update(_COUNTER)
+    .where(_COUNTER.c.id == CHANGE_COUNTER_ID)
+    .values(value=_COUNTER.c.value + bindparam("count"))
+    .returning(_COUNTER.c.value)
+)
+_INSERT_COUNTER = insert(_COUNTER).values(id=CHANGE_COUNTER_ID)
+_ARTICLE_ID_BY_KEY = select(_ARTICLES.c.id).where(
+    _ARTICLES.c.source_id == bindparam("source_id"), _ARTICLES.c.entry_key == bindparam("entry_key")
+)
+_ARTICLES_BY_KEYS = select(Article).where(
+    Article.source_id == bindparam("source_id"), Article.entry_key.in_(bindparam("entry_keys", expanding=True))
+)
+_ID_BY_KEY = {
+    (table.name, key): select(table.c.id).where(table.c[key] == bindparam("key"))
+    for table, key in ((_SOURCES, "name"), (_RAW, "content_hash"))
+}
+_INSERT_IF_NEW = {
+    (dialect, table.name, key): dml(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id)
+    for dialect, dml in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+    for table, key in ((_SOURCES, "name"), (_RAW, "content_hash"))
+}
 
 
 # --- sources and feeds -------------------------------------------------------------------------
@@ -71,13 +102,24 @@ def get_or_create_source(session: Session, name: str) -> Source:
     return source
 
 
+def _id_of(session: Session, table: Table, key: str, value: Any, values: dict[str, Any] | None = None) -> int:
+    """The id of ``table``'s row whose unique ``key`` is ``value``; with ``values``, the row is
+    created when missing (ON CONFLICT DO NOTHING, so a racing writer's row is found, not doubled)."""
+    connection = session.connection()
+    by_key = _ID_BY_KEY[table.name, key]
+    found = connection.execute(by_key, {"key": value}).scalar()
+    if found is None and values is not None:
+        found = connection.execute(_INSERT_IF_NEW[connection.dialect.name, table.name, key], values).scalar()
+        if found is None:  # another writer's row, committed while this INSERT waited
+            found = connection.execute(by_key, {"key": value}).scalar_one()
+    if found is None:
+        raise NotFoundError(table.name, value)
+    return int(found)
+
+
 def source_id(session: Session, name: str) -> int:
     """The id of the source called ``name``, created when new (one query when it exists)."""
-    found = session.execute(select(Source.id).where(Source.name == name)).scalar()
-    if found is None:
-        _insert_ignoring_conflict(session, Source, "name", {"name": name, "created_at": utcnow()})
-        found = session.execute(select(Source.id).where(Source.name == name)).scalar_one()
-    return int(found)
+    return _id_of(session, _SOURCES, "name", name, {"name": name, "created_at": utcnow()})
 
 
 def get_source(session: Session, source_id: int) -> Source:
@@ -136,8 +178,7 @@ def store_raw_document_id(
     headers: dict[str, str] | None = None,
 ) -> int:
     """``store_raw_document`` without loading the row back: the id only."""
-    by_hash = select(RawDocument.id).where(RawDocument.content_hash == content_hash)
-    existing = session.execute(by_hash).scalar()
+    existing = session.connection().execute(_ID_BY_KEY[_RAW.name, "content_hash"], {"key": content_hash}).scalar()
     if existing is not None:
         return int(existing)
     values = {
@@ -151,8 +192,7 @@ def store_raw_document_id(
         "headers": headers,
         "created_at": utcnow(),
     }
-    _insert_ignoring_conflict(session, RawDocument, "content_hash", values)
-    return int(session.execute(by_hash).scalar_one())
+    return _id_of(session, _RAW, "content_hash", content_hash, values)
 
 
 def raw_document_bytes(document: RawDocument) -> bytes:
@@ -234,16 +274,19 @@ def record_fetch_id(
         "articles_created": articles_created,
         "articles_updated": articles_updated,
     }
-    return int(session.connection().execute(insert(_FETCHES).returning(_FETCHES.c.id), values).scalar_one())
+    return int(session.connection().execute(_INSERT_FETCH, values).scalar_one())
 
 
 # --- articles ----------------------------------------------------------------------------------
 
 
 def find_article_by_key(session: Session, source_id: int, entry_key: str) -> Article | None:
-    return session.scalar(
-        select(Article).where(Article.source_id == source_id, Article.entry_key == entry_key)
-    )
+    # The id first, in Core: most keys are new, and the ORM query costs several times as much.
+    session.flush()
+    article_id = session.connection().execute(
+        _ARTICLE_ID_BY_KEY, {"source_id": source_id, "entry_key": entry_key}
+    ).scalar()
+    return None if article_id is None else session.get(Article, article_id)
 
 
 def find_articles_by_keys(
@@ -252,8 +295,8 @@ def find_articles_by_keys(
     """Each entry key with the source's article of that key, or None: one query for them all."""
     found: dict[str, Article | None] = dict.fromkeys(sorted(set(entry_keys)))
     if found:
-        query = select(Article).where(Article.source_id == source_id, Article.entry_key.in_(list(found)))
-        found.update((article.entry_key, article) for article in session.scalars(query))
+        rows = session.scalars(_ARTICLES_BY_KEYS, {"source_id": source_id, "entry_keys": list(found)})
+        found.update((article.entry_key, article) for article in rows)
     return found
 
 
@@ -279,14 +322,9 @@ _Tagged = tuple[SessionTransaction, Any]
 
 def next_change_seq(session: Session, count: int = 1) -> int:
     """Reserve ``count`` change-log numbers; return the last (the first is ``last - count + 1``)."""
-    result = session.connection().execute(
-        update(_COUNTER)
-        .where(_COUNTER.c.id == CHANGE_COUNTER_ID)
-        .values(value=_COUNTER.c.value + count)
-        .returning(_COUNTER.c.value)
-    ).scalar_one_or_none()
+    result = session.connection().execute(_RESERVE_SEQ, {"count": count}).scalar_one_or_none()
     if result is None:
-        session.connection().execute(insert(_COUNTER).values(id=CHANGE_COUNTER_ID, value=count))
+        session.connection().execute(_INSERT_COUNTER, {"value": count})
         return count
     return int(result)
 
@@ -307,7 +345,7 @@ def append_change(session: Session, article: Article, change: str) -> None:
         deferred.append((_current_transaction(session), row))
         return
     row["seq"] = next_change_seq(session)
-    session.connection().execute(insert(_CHANGES), row)
+    session.connection().execute(_INSERT_CHANGES, row)
 
 
 def _current_transaction(session: Session) -> SessionTransaction:
@@ -335,7 +373,7 @@ def _write_deferred_changes(session: Session) -> None:
     first = last - len(deferred) + 1
     rows = [{**row, "seq": first + offset} for offset, (_, row) in enumerate(deferred)]
     deferred.clear()
-    session.connection().execute(insert(_CHANGES), rows)
+    session.connection().execute(_INSERT_CHANGES, rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -397,7 +435,7 @@ def _insert_blocks(session: Session, article_id: int, record: NewArticle) -> Non
     connection = session.connection()
     if record.paragraphs:
         connection.execute(
-            insert(_PARAGRAPHS),
+            _INSERT_PARAGRAPHS,
             [
                 {
                     "article_id": article_id,
@@ -418,7 +456,7 @@ def _insert_blocks(session: Session, article_id: int, record: NewArticle) -> Non
         )
     if record.removals:
         connection.execute(
-            insert(_REMOVALS),
+            _INSERT_REMOVALS,
             [
                 {
                     "article_id": article_id,
@@ -443,18 +481,37 @@ def _delete_blocks(session: Session, article_id: int) -> None:
     session.execute(delete(Removal).where(Removal.article_id == article_id))
 
 
+# SQLite gives a new row max(rowid) + 1 (the table has no AUTOINCREMENT): taking that number in the
+# INSERT itself lets a new article be its own canonical without a second statement. Writers hold
+# the database's write lock, so no other row can take the number in between.
+_NEXT_ARTICLE_ID = select(func.coalesce(func.max(_ARTICLES.c.id), 0) + 1).scalar_subquery()
+_INSERT_OWN_CANONICAL_SQLITE = insert(_ARTICLES).values(id=_NEXT_ARTICLE_ID, canonical_id=_NEXT_ARTICLE_ID)
+_INSERT_ARTICLE = insert(_ARTICLES)
+_NEXTVAL_ARTICLE_ID = select(func.nextval(func.pg_get_serial_sequence(_ARTICLES.name, "id")))
+
+
+def _insert_article(session: Session, values: dict[str, Any], canonical_id: int | None) -> tuple[int, int]:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        if canonical_id is None:
+            article_id = connection.execute(_INSERT_OWN_CANONICAL_SQLITE, values).lastrowid
+            return article_id, article_id
+        return connection.execute(_INSERT_ARTICLE, {**values, "canonical_id": canonical_id}).lastrowid, canonical_id
+    # PostgreSQL: the id from the sequence first, so that the row is written once (an UPDATE right
+    # after the INSERT would leave a dead row version behind).
+    article_id = int(connection.execute(_NEXTVAL_ARTICLE_ID).scalar_one())
+    canonical = canonical_id if canonical_id is not None else article_id
+    connection.execute(_INSERT_ARTICLE, {**values, "id": article_id, "canonical_id": canonical})
+    return article_id, canonical
+
+
 def create_article(session: Session, record: NewArticle, canonical_id: int | None = None) -> Article:
     """INSERT the article, its blocks and its "created" event; return it as a session object."""
     now = utcnow()
     values = {**_columns(record), "version": 1, "created_at": now, "modified_at": now}
-    connection = session.connection()
-    article_id = int(connection.execute(insert(_ARTICLES).returning(_ARTICLES.c.id), values).scalar_one())
-    canonical = canonical_id if canonical_id is not None else article_id
-    connection.execute(update(_ARTICLES).where(_ARTICLES.c.id == article_id).values(canonical_id=canonical))
+    article_id, canonical = _insert_article(session, values, canonical_id)
     # Every column is known, so the object joins the session as loaded and never reads its row.
-    article = Article(
-        id=article_id, canonical_id=canonical, text_from_id=None, deleted_at=None, **values
-    )
+    article = Article(id=article_id, canonical_id=canonical, text_from_id=None, deleted_at=None, **values)
     make_transient_to_detached(article)
     session.add(article)
     session.info.setdefault(_ATTACHED, []).append((_current_transaction(session), article))
