@@ -18,6 +18,7 @@ from lxml import etree
 
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument, ParsedFeed
 from ingest.errors import ParseError
+from ingest.formats.feed_markup import sanitising_changes_nothing
 from ingest.formats.fragments import fragment_blocks
 from ingest.formats.mediarss import EntryMedia, MediaCaption, media_of_entries
 from ingest.urls import canonical_article_url
@@ -178,13 +179,31 @@ def _recover_xml(body: bytes) -> bytes | None:
     return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
+def _feedparser(body: bytes, headers: Mapping[str, str] | None) -> Any:
+    """feedparser's result, its HTML sanitiser run only when it could change the text we take.
+
+    Entry HTML only ever reaches us as text (``fragment_blocks`` drops scripts and styles itself,
+    attributes and links are never read), so a feed whose markup the sanitiser would not change
+    in text is taken as parsed without it; any other feed is parsed again the usual way.
+    """
+    try:
+        parsed = feedparser.parse(
+            body, response_headers=dict(headers or {}), sanitize_html=False, resolve_relative_uris=False
+        )
+    except (AttributeError, TypeError, ValueError):
+        parsed = None
+    if parsed is not None and sanitising_changes_nothing(parsed):
+        return parsed
+    return feedparser.parse(body, response_headers=dict(headers or {}))
+
+
 def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
     if body.lstrip()[:1] == b"{":
         return _json_feed(body, location)
     if _looks_like_html_page(body):
         raise ParseError(location, "got an HTML page, not a feed")
     try:
-        parsed = feedparser.parse(body, response_headers=dict(headers or {}))
+        parsed = _feedparser(body, headers)
     except (AttributeError, TypeError, ValueError) as exc:
         # feedparser's loose parser crashes on some damaged markup (an end tag it has a handler
         # for, with no start tag): that is unreadable input, not a bug of ours.
@@ -196,7 +215,7 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
         repaired = _recover_xml(body)
         if repaired is not None:
             try:
-                second = feedparser.parse(repaired, response_headers=dict(headers or {}))
+                second = _feedparser(repaired, headers)
             except (AttributeError, TypeError, ValueError):
                 second = first  # the repair did not help; report the original problem below
             if second.entries:

@@ -10,7 +10,7 @@ from lxml import etree
 from ingest.documents import BlockKind, ParsedBlock
 
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "figcaption", "dd", "dt"}
-_SKIP_TAGS = {"script", "style", "noscript", "iframe", "form", "button", "svg", "template", "nav", "aside"}
+SKIP_TAGS = {"script", "style", "noscript", "iframe", "form", "button", "svg", "template", "nav", "aside"}
 _BR_SPLIT = re.compile(r"\n\s*\n")
 
 
@@ -33,7 +33,7 @@ def fragment_blocks(html: str, origin: str = "content") -> list[ParsedBlock]:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
         return []
-    for bad in root.iter(*_SKIP_TAGS):
+    for bad in root.iter(*SKIP_TAGS):
         bad.drop_tree() if bad.getparent() is not None else None
     for br in root.iter("br"):
         br.tail = "\n\n" + (br.tail or "")
