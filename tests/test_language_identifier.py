@@ -1,0 +1,46 @@
+"""Our language identifier scores exactly as py3langid's own, on real text of many languages."""
+
+from __future__ import annotations
+
+import json
+
+import py3langid.langid as langid
+import pytest
+
+import ingest.extraction.language as language
+from ingest.extraction.language import SAMPLE_CHARS, _identifier
+from tests.conftest import CORPUS
+
+
+def _texts() -> list[str]:
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in sorted((CORPUS / "pages").glob("*.expected.txt"))]
+    for path in sorted((CORPUS / "pages").glob("*.expected.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("articleBody"), str):
+            texts.append(data["articleBody"])
+        elif isinstance(data, dict) and isinstance(data.get("content"), str):
+            texts.append(data["content"])
+    return [t for t in texts if t.strip()]
+
+
+def test_scores_are_the_librarys_to_the_last_bit() -> None:
+    library = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+    ours = _identifier()
+    texts = _texts()
+    assert len(texts) > 50
+    samples = [" ".join(t.split())[:SAMPLE_CHARS] for t in texts] + [t[:4000] for t in texts[:20]]
+    samples += ["", " ", "x", "a b", "  two  spaces  ", "中文文本 " * 40, "ok " * 500]
+    for sample in samples * 2:  # the second round from remembered words
+        assert ours.rank(sample) == library.rank(sample), sample[:80]
+    assert {code for code, _ in (ours.rank(s)[0] for s in samples[:80])} >= {"en", "id"}
+
+
+def test_remembered_words_are_bounded_and_forgetting_them_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(language, "MAX_CACHED_WORDS", 50)
+    ours = _identifier()
+    text = " ".join(f"word{i}" for i in range(120))
+    first = ours.rank(text)
+    assert len(ours._words) <= 50 + 120
+    ours.rank(text)
+    assert ours.rank(text) == first
+    assert len(ours._words) <= 50 + 120
