@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ingest.errors import ParseError
 from ingest.formats import feed as feed_module
 from ingest.formats import feed_markup
-from ingest.formats.feed_markup import KEPT_ELEMENTS, VOID_ELEMENTS, unchanged_by_sanitising
+from ingest.formats.feed_markup import _SIMPLE, KEPT_ELEMENTS, VOID_ELEMENTS, full_check, unchanged_by_sanitising
 from tests.conftest import CORPUS
 
 FEEDS = sorted(p for p in (CORPUS / "feeds").rglob("*") if p.is_file() and not p.name.endswith(".json"))
@@ -134,3 +134,11 @@ def test_generated_entry_html_gives_the_documents_it_gives_when_sanitised(pieces
     with pytest.MonkeyPatch.context() as monkeypatch:
         ours, sanitised = _both_ways(_rss("".join(pieces)), monkeypatch)
     assert ours == sanitised
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([p for p in _PIECES if _SIMPLE.fullmatch(p) or "<" not in p]), min_size=1, max_size=25))
+def test_what_the_one_pass_pattern_takes_the_full_check_takes_too(pieces: list[str]) -> None:
+    markup = "<p>" + "".join(pieces)
+    if _SIMPLE.fullmatch(markup):
+        assert full_check(markup, "")

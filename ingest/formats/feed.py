@@ -53,6 +53,10 @@ def _plain(value: str) -> str:
     return " ".join(value.split())
 
 
+def _is_caption(value: str, caption_texts: set[str]) -> bool:
+    return bool(caption_texts) and _plain(value) in caption_texts
+
+
 def _entry_document(entry: Mapping[str, Any], captions: list[MediaCaption] | None = None) -> ParsedDocument:
     """One entry: body from content (else summary), photo captions and credits apart.
 
@@ -61,7 +65,7 @@ def _entry_document(entry: Mapping[str, Any], captions: list[MediaCaption] | Non
     """
     caption_texts = {c.text for c in captions or []}
     contents: list[Mapping[str, Any]] = [
-        c for c in entry.get("content") or [] if _plain(c.get("value") or "") not in caption_texts
+        c for c in entry.get("content") or [] if not _is_caption(c.get("value") or "", caption_texts)
     ]
     html_parts = [c for c in contents if "html" in (c.get("type") or "")]
     plain_parts = [c for c in contents if "html" not in (c.get("type") or "")]
@@ -76,7 +80,7 @@ def _entry_document(entry: Mapping[str, Any], captions: list[MediaCaption] | Non
     if not any(b.kind is BlockKind.BODY for b in blocks):
         summary = entry.get("summary") or ""
         # feedparser files a media:description met before <description> as the summary.
-        if _plain(summary) in caption_texts:
+        if _is_caption(summary, caption_texts):
             summary = ""
         blocks = fragment_blocks(summary, origin="summary") + [b for b in blocks if b.kind is not BlockKind.BODY]
         from_summary = True

@@ -48,6 +48,9 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 _SPACE = "[ \t\n\r\f]"
 _VALUE = r"""(?:"[^"<>]*"|'[^'<>]*'|[-.:/A-Za-z0-9_]+)"""
+# Printable ASCII without the quote of its own kind, "<", ">", or "&#3" (&#34; and &#39; are
+# unescaped before a tag is read).
+_ASCII_VALUE = r"""(?:"(?:[ !#-%'-;=?-~]|&(?!#3))*"|'(?:[ -%(-;=?-~]|&(?!#3))*'|[-.:/A-Za-z0-9_]+)"""
 _ATTRIBUTES = rf"(?:{_SPACE}+[A-Za-z_][-.:A-Za-z0-9_]*(?:{_SPACE}*={_SPACE}*{_VALUE})?)*"
 _MARKUP = re.compile(
     r"<!--(?:(?!--).)*-->"
@@ -64,6 +67,18 @@ _MARKUP = re.compile(
 )
 
 
+# The common case in one pass: text, start and end tags of kept non-void elements (and <br>,
+# <img>, <hr> as start tags) with ASCII attributes, the usual entities and references above the
+# cp1252 range. It implies every condition of the full check below for markup holding a "<".
+_SIMPLE_TAGS = "|".join(sorted(KEPT_ELEMENTS - VOID_ELEMENTS, key=len, reverse=True))
+_SIMPLE = re.compile(
+    rf"(?:[^<&]++"
+    rf"|</?(?i:{_SIMPLE_TAGS})(?:{_SPACE}+[A-Za-z_][-.:A-Za-z0-9_]*(?:{_SPACE}*={_SPACE}*{_ASCII_VALUE})?)*{_SPACE}*>"
+    rf"|<(?i:br|img|hr)(?:{_SPACE}+[A-Za-z_][-.:A-Za-z0-9_]*(?:{_SPACE}*={_SPACE}*{_ASCII_VALUE})?)*{_SPACE}*/?>"
+    r"|&(?:amp|lt|gt|quot|apos|nbsp|#39|#34|#x27|#[1-9][0-9]{3,6}|#[xX][1-9a-fA-F][0-9a-fA-F]{2,5});)*+"
+)
+
+
 def unchanged_by_sanitising(markup: str, base: str = "") -> bool:
     """True when feedparser's sanitiser and URI resolver would leave the text of ``markup`` alone.
 
@@ -71,6 +86,13 @@ def unchanged_by_sanitising(markup: str, base: str = "") -> bool:
     """
     if "<" not in markup and "&" not in markup:
         return True
+    if "<" in markup and base.isascii() and _SIMPLE.fullmatch(markup) is not None:
+        return True
+    return full_check(markup, base)
+
+
+def full_check(markup: str, base: str) -> bool:
+    """``unchanged_by_sanitising`` token by token, for markup the one-pass pattern does not take."""
     # Without markup we take the value as text, references and all, so it must stay the same
     # string; with markup only its parse must, and some markup must stay for it to be parsed.
     plain = "<" not in markup
