@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
-from dedupe.normalize import norm_hash
+from dedupe.normalize import norm_hash_of_normalized, normalize
 from dedupe.shingles import shingles
 
 
@@ -28,16 +30,15 @@ def find_repeats(texts: Sequence[str], threshold: float = 0.8) -> list[Repeat | 
     first_by_hash: dict[str, int] = {}
     kept: list[tuple[int, int]] = []  # (index into texts, shingle count) of texts that repeat nothing
     holders: dict[str, list[int]] = {}  # shingle -> positions in ``kept``
+    empty: list[int] = []
     for index, text in enumerate(texts):
-        digest = norm_hash(text)
+        folded = normalize(text)
+        digest = norm_hash_of_normalized(folded)
         if digest in first_by_hash:
             result.append(Repeat(first_by_hash[digest], "exact", 1.0))
             continue
-        shingle_set = shingles(text)
-        shared: dict[int, int] = {}
-        for shingle in shingle_set:
-            for position in holders.get(shingle, ()):
-                shared[position] = shared.get(position, 0) + 1
+        shingle_set = shingles(folded, normalized=True)
+        shared = Counter(chain.from_iterable([holders.get(shingle, empty) for shingle in shingle_set]))
         found: Repeat | None = None
         for position in sorted(shared):
             other_index, other_size = kept[position]

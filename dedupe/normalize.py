@@ -121,14 +121,37 @@ def _fold_full(text: str) -> str:
 _LATIN_FOLD = {chr(code): _fold_full(chr(code)) for code in (*range(0x80, 0x250), *range(0x2000, 0x2070))}
 
 
+# ASCII folds character by character to one ASCII character each (lower case included): one
+# bytes.translate does it without a dictionary look-up per character.
+_ASCII_FOLD = bytes(ord(_FOLD[ord(chr(code).lower())]) for code in range(128)) + bytes(range(128, 256))
+
+# The cleaner, the in-article repeat search and the corpus dedupe each fold the same paragraphs:
+# short texts are remembered (a bounded table, emptied when full; a pure function, so forgetting
+# changes nothing).
+MEMO_ENTRIES = 1024
+MEMO_MAX_CHARS = 2000
+_memo: dict[str, str] = {}
+
+
 def normalize(text: str) -> str:
     """Fold ``text`` to the form that hashing and shingling work on (see the module docstring)."""
+    if len(text) > MEMO_MAX_CHARS:
+        return _normalize(text)
+    folded = _memo.get(text)
+    if folded is None:
+        if len(_memo) >= MEMO_ENTRIES:
+            _memo.clear()
+        folded = _memo[text] = _normalize(text)
+    return folded
+
+
+def _normalize(text: str) -> str:
     if not text.isascii() and _BEYOND_LATIN.search(text) is None:
         # Fast path, same result: fold each non-ASCII character alone (none of them combines).
         for char in set(_LATIN_EXTRA.findall(text)):
             text = text.replace(char, _LATIN_FOLD[char])
     if text.isascii():
-        return " ".join(text.lower().translate(_FOLD).split())
+        return " ".join(text.encode("ascii").translate(_ASCII_FOLD).decode("ascii").split())
     return " ".join(_fold_full(text).split())
 
 

@@ -211,10 +211,12 @@ class Cleaner:
         # Headline repeated in the body (exactly or nearly).
         kept: list[tuple[int, ParsedBlock]] = []
         title_shingles = shingles(title) if title else set()
+        folded_title = normalize(title) if title else ""
         for index, block in candidates:
             if title and block.kind is not BlockKind.CAPTION and len(block.text.split()) <= MAX_TITLE_WORDS:
-                similarity = 1.0 if normalize(block.text) == normalize(title) else jaccard(
-                    shingles(block.text), title_shingles
+                folded = normalize(block.text)
+                similarity = 1.0 if folded == folded_title else jaccard(
+                    shingles(folded, normalized=True), title_shingles
                 )
                 if similarity >= self.near_threshold:
                     detail = "same as the title" if title_index is None else f"same as the title (block {title_index})"
