@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -77,6 +78,9 @@ STATE_LOCK_KEY = -1  # advisory-lock key of the dedupe state rows
 # Stories counted per template block: enough for every verdict (``min_stories`` is far below),
 # and the count's cost stays flat however many stories a source printed the line under.
 TEMPLATE_COUNT_CAP = 50
+# Stored bodies kept in memory (their normalised text, 5-gram set and word count), by article
+# stamp: story candidates and cluster members are mostly recent articles, read again and again.
+BODY_CACHE_SIZE = 1024
 # Band keys per block taken as lock keys in the shared SQL index (with every body band key).
 LOCKED_BANDS = 4
 
@@ -141,9 +145,32 @@ class PreparedBlock:
 class PreparedArticle:
     blocks: list[PreparedBlock]
     signatures: npt.NDArray[np.uint32]
-    body: set[str]  # body shingles (word 5-grams)
     body_words: int
     document_signature: npt.NDArray[np.uint32]
+
+    @cached_property
+    def body(self) -> set[str]:
+        """Body shingles (word 5-grams), made when a story comparison needs them."""
+        return body_shingles([b.normalized for b in self.blocks if b.kind == BlockKind.BODY.value], normalized=True)
+
+
+class StoredBody:
+    """The kept blocks of a stored article as story matching and text choice see them."""
+
+    def __init__(self, blocks: int, body: list[str], shingles: set[str] | None = None) -> None:
+        self.blocks = blocks  # kept blocks of every kind
+        self.body = body  # the body blocks' stored text
+        self.words = sum(len(text.split()) for text in body)
+        if shingles is not None:
+            self.__dict__["shingles"] = shingles
+
+    @classmethod
+    def of(cls, blocks: Sequence[dedupe_repo.StoredBlock]) -> StoredBody:
+        return cls(len(blocks), [b.text for b in blocks if b.kind == BlockKind.BODY.value])
+
+    @cached_property
+    def shingles(self) -> set[str]:
+        return body_shingles(self.body)
 
 
 @dataclass
@@ -164,6 +191,7 @@ class LinkedArticle:
     signatures: npt.NDArray[np.uint32]
     document_row: npt.NDArray[np.uint32]
     row_positions: dict[int, int] = field(default_factory=dict)  # prepared row -> kept position
+    body: set[str] | None = None  # the kept body's shingles, when already made
 
 
 class CorpusDeduper:
@@ -182,6 +210,7 @@ class CorpusDeduper:
         self._loaded_day: int | None = None
         # Hashes held by stored blocks (memory index only: one writer); None: ask the database.
         self.known: KnownHashes | None = None
+        self._bodies: OrderedDict[tuple[int, int, datetime], StoredBody] = OrderedDict()
 
     @property
     def batches_writes(self) -> bool:
@@ -299,7 +328,6 @@ class CorpusDeduper:
         return PreparedArticle(
             blocks=blocks,
             signatures=signatures,
-            body=body_shingles(body, normalized=True),
             body_words=sum(b.tokens for b in blocks if b.kind == BlockKind.BODY.value),
             document_signature=document,
         )
@@ -414,6 +442,7 @@ class CorpusDeduper:
             if b.position in templates and templates[b.position].crossing
         ]
 
+        removed = [b for b in blocks if b.position in templates]
         story = None
         if existing is None or (
             existing.canonical_id in (None, existing.id) and len(dedupe_repo.story_members(session, existing.id)) <= 1
@@ -429,6 +458,7 @@ class CorpusDeduper:
             signatures=prepared.signatures,
             document_row=prepared.document_signature,
             row_positions=row_positions,
+            body=prepared.__dict__.get("body") if not any(b.kind == BlockKind.BODY.value for b in removed) else None,
         )
 
     def _stored_hashes(self, norm_hashes: Iterable[str]) -> set[str]:
@@ -486,34 +516,71 @@ class CorpusDeduper:
         self, session: Session, prepared: PreparedArticle, linked: Counter[int], own_id: int | None,
         before: int | None = None,
     ) -> StoryMatch | None:
+        found: list[int] | None = None
+        if not linked:
+            # Nothing to compare with unless the body index has candidates: the body's shingles
+            # are then never made.
+            found = self._body_candidates(session, prepared, own_id, before)
+            if not found:
+                return None
         if len(prepared.body) < self.config.story.min_shingles:
             return self._identical_short_story(session, prepared, linked, own_id)
         candidates: Counter[int] = Counter(linked)
-        found = self.backend.candidates(
-            session, DOCUMENT_KIND, prepared.document_signature[None, :], self.min_day(), STORY_CANDIDATE_ESTIMATE
-        )
-        for ref in found.ref.tolist():
-            candidates[unpack_ref(ref)[0]] += 0
+        for article_id in self._body_candidates(session, prepared, own_id, before) if found is None else found:
+            candidates[article_id] += 0
         candidates.pop(own_id, None)  # type: ignore[arg-type]
         if before is not None:
             candidates = Counter({a: n for a, n in candidates.items() if a < before})
         if not candidates:
             return None
         ranked = [a for a, _ in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_STORY_CANDIDATES]
-        canonical = dedupe_repo.canonical_ids(session, ranked)
-        stored = dedupe_repo.article_blocks(session, [a for a in ranked if a in canonical])
+        stamps = dedupe_repo.article_stamps(session, ranked)
+        stored = self.stored_bodies(session, stamps)
         best: StoryMatch | None = None
         for article_id in ranked:
-            if article_id not in canonical or article_id not in stored:
+            if article_id not in stamps or not stored[article_id].blocks:
                 continue
-            body = [normalize(b.text) for b in stored[article_id] if b.kind == BlockKind.BODY.value]
-            similarity = story_similarity(prepared.body, body_shingles(body, normalized=True))
+            similarity = story_similarity(prepared.body, stored[article_id].shingles)
             if not similarity.same_story(self.config.story):
                 continue
             score = max(similarity.jaccard, similarity.containment)
             if best is None or score > max(best.similarity.jaccard, best.similarity.containment):
-                best = StoryMatch(article_id, canonical[article_id], similarity)
+                best = StoryMatch(article_id, stamps[article_id].canonical_id, similarity)
         return best
+
+    def _body_candidates(
+        self, session: Session, prepared: PreparedArticle, own_id: int | None, before: int | None
+    ) -> list[int]:
+        """Articles whose whole-body signature is near this one's (not this article itself)."""
+        found = self.backend.candidates(
+            session, DOCUMENT_KIND, prepared.document_signature[None, :], self.min_day(), STORY_CANDIDATE_ESTIMATE
+        )
+        ids = [unpack_ref(ref)[0] for ref in found.ref.tolist()]
+        return [a for a in ids if a != own_id and (before is None or a < before)]
+
+    def stored_bodies(self, session: Session, stamps: dict[int, dedupe_repo.ArticleStamp]) -> dict[int, StoredBody]:
+        """The stored bodies of these live articles, from memory when their stamp is unchanged."""
+        found: dict[int, StoredBody] = {}
+        missing: list[int] = []
+        for article_id, stamp in stamps.items():
+            body = self._bodies.get((article_id, stamp.version, stamp.modified_at))
+            if body is None:
+                missing.append(article_id)
+            else:
+                found[article_id] = body
+        blocks = dedupe_repo.article_blocks(session, missing) if missing else {}
+        for article_id in missing:
+            found[article_id] = StoredBody.of(blocks.get(article_id, []))
+        for article_id, body in found.items():
+            self._remember_body(article_id, stamps[article_id], body)
+        return found
+
+    def _remember_body(self, article_id: int, stamp: dedupe_repo.ArticleStamp, body: StoredBody) -> None:
+        key = (article_id, stamp.version, stamp.modified_at)
+        self._bodies[key] = body
+        self._bodies.move_to_end(key)
+        while len(self._bodies) > BODY_CACHE_SIZE:
+            self._bodies.popitem(last=False)
 
     def _identical_short_story(
         self, session: Session, prepared: PreparedArticle, linked: Counter[int], own_id: int | None
@@ -529,12 +596,14 @@ class CorpusDeduper:
         whole = [a for a, n in linked.items() if n == kept and a != own_id]
         if not whole:
             return None
-        canonical = dedupe_repo.canonical_ids(session, whole)
-        stored = dedupe_repo.article_blocks(session, [a for a in whole if a in canonical])
+        stamps = dedupe_repo.article_stamps(session, whole)
+        stored = self.stored_bodies(session, stamps)
         for article_id in sorted(whole):
-            if article_id in canonical and len(stored.get(article_id, ())) == kept:
+            if article_id in stamps and stored[article_id].blocks == kept:
                 size = len(prepared.body)
-                return StoryMatch(article_id, canonical[article_id], StorySimilarity(1.0, 1.0, size, size, size))
+                return StoryMatch(
+                    article_id, stamps[article_id].canonical_id, StorySimilarity(1.0, 1.0, size, size, size)
+                )
         return None
 
     def after_save(
@@ -589,28 +658,28 @@ class CorpusDeduper:
             refs = [pack_ref(article.id, linked.row_positions[r]) for r in rows]
             self.backend.add(session, PARAGRAPH, linked.signatures[rows], refs, day)
         self.backend.add(session, DOCUMENT_KIND, linked.document_row[None, :], [pack_ref(article.id, 0)], day)
+        # The next copy of this story will compare with this body.
+        stamp = dedupe_repo.ArticleStamp(article.canonical_id or article.id, article.version, article.modified_at)
+        body = [p.text for p in linked.paragraphs if p.kind == BlockKind.BODY.value]
+        self._remember_body(article.id, stamp, StoredBody(len(linked.paragraphs), body, linked.body))
 
     def refresh_text(self, session: Session, story_id: int) -> None:
         """Point the canonical article at its cluster's most complete and most recent text."""
-        canonical = session.get(Article, story_id)
-        if canonical is None or canonical.deleted_at is not None:
+        members = dedupe_repo.story_member_rows(session, story_id)
+        current = next((m for m in members if m.id == story_id), None)
+        if current is None:  # the canonical article is gone
             return
-        members = dedupe_repo.story_members(session, story_id)
-        if len(members) <= 1:
-            dedupe_repo.set_text_from(session, canonical, None)
-            return
-        blocks = dedupe_repo.article_blocks(session, [m.id for m in members])
-        chosen = choose_text(
-            [
-                Member(
-                    article_id=m.id,
-                    words=sum(len(b.text.split()) for b in blocks.get(m.id, []) if b.kind == BlockKind.BODY.value),
-                    when=m.source_updated_at or m.published_at or m.created_at,
-                )
-                for m in members
-            ]
-        )
-        dedupe_repo.set_text_from(session, canonical, None if chosen.article_id == canonical.id else chosen.article_id)
+        chosen = story_id
+        if len(members) > 1:
+            stored = self.stored_bodies(session, {m.id: m.stamp for m in members})
+            chosen = choose_text(
+                [Member(article_id=m.id, words=stored[m.id].words, when=m.when) for m in members]
+            ).article_id
+        text_from = None if chosen == story_id else chosen
+        if current.text_from_id != text_from:
+            canonical = session.get(Article, story_id)
+            if canonical is not None:
+                dedupe_repo.set_text_from(session, canonical, text_from)
 
     def relink_into(self, session: Session, article_id: int) -> None:
         """Keep links into an article true after its blocks changed: re-point or clear them."""

@@ -11,12 +11,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Executable,
     Row,
-    Select,
+    TextClause,
+    TextualSelect,
     any_,
     bindparam,
     delete,
@@ -50,25 +53,51 @@ class StoredBlock:
     signature: bytes | None
 
 
-def _live_blocks() -> Select[int, int, str, str, str, str | None, bytes | None]:
-    return (
-        select(
-            ArticleParagraph.article_id,
-            ArticleParagraph.position,
-            ArticleParagraph.kind,
-            ArticleParagraph.text,
-            ArticleParagraph.norm_hash,
-            ArticleParagraph.duplicate_tier,
-            ArticleParagraph.signature,
-        )
-        .join(Article, Article.id == ArticleParagraph.article_id)
-        .where(Article.deleted_at.is_(None))
-    )
-
-
 def _block(row: Row[int, int, str, str, str, str | None, bytes | None]) -> StoredBlock:
     article_id, position, kind, text_, norm_hash, tier, signature = row
     return StoredBlock(article_id, position, kind, text_, norm_hash, tier, signature)
+
+
+# The per-article lookups as plain SQL text: building a Core statement and its cache key on
+# every call cost several times what SQLite takes to run it.
+_LIVE_BLOCKS_SQL = (
+    "SELECT p.article_id, p.position, p.kind, p.text, p.norm_hash, p.duplicate_tier, p.signature"
+    " FROM article_paragraphs p JOIN articles a ON a.id = p.article_id WHERE a.deleted_at IS NULL"
+)
+_BLOCK_COLUMNS = (
+    ArticleParagraph.article_id,
+    ArticleParagraph.position,
+    ArticleParagraph.kind,
+    ArticleParagraph.text,
+    ArticleParagraph.norm_hash,
+    ArticleParagraph.duplicate_tier,
+    ArticleParagraph.signature,
+)
+
+
+def _blocks_sql(where: str, *lists: str) -> TextualSelect:
+    statement = text(f"{_LIVE_BLOCKS_SQL} AND {where}")
+    return statement.bindparams(*(bindparam(name, expanding=True) for name in lists)).columns(*_BLOCK_COLUMNS)
+
+
+_EARLIEST_SQL = _blocks_sql(
+    "p.norm_hash IN :hashes AND (p.duplicate_tier IS NULL OR p.duplicate_tier != 'exact')"
+    " ORDER BY p.article_id, p.position",
+    "hashes",
+)
+_EARLIEST_EXCLUDING_SQL = _blocks_sql(
+    "p.norm_hash IN :hashes AND (p.duplicate_tier IS NULL OR p.duplicate_tier != 'exact')"
+    " AND p.article_id != :exclude ORDER BY p.article_id, p.position",
+    "hashes",
+)
+_BLOCKS_AT_SQL = _blocks_sql("p.article_id IN :articles AND p.position IN :positions", "articles", "positions")
+_ARTICLE_BLOCKS_SQL = _blocks_sql("p.article_id IN :articles ORDER BY p.article_id, p.position", "articles")
+
+
+def _run(session: Session, statement: Executable, params: dict[str, object]) -> Sequence[Any]:
+    # A text statement does not autoflush the session as an ORM one does.
+    session.flush()
+    return session.execute(statement, params).all()
 
 
 def earliest_by_hash(
@@ -82,18 +111,12 @@ def earliest_by_hash(
     wanted = sorted(set(norm_hashes))
     if not wanted:
         return {}
-    query = (
-        _live_blocks()
-        .where(
-            ArticleParagraph.norm_hash.in_(wanted),
-            or_(ArticleParagraph.duplicate_tier.is_(None), ArticleParagraph.duplicate_tier != "exact"),
-        )
-        .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
-    )
-    if exclude_article_id is not None:
-        query = query.where(ArticleParagraph.article_id != exclude_article_id)
+    if exclude_article_id is None:
+        rows = _run(session, _EARLIEST_SQL, {"hashes": wanted})
+    else:
+        rows = _run(session, _EARLIEST_EXCLUDING_SQL, {"hashes": wanted, "exclude": exclude_article_id})
     found: dict[str, StoredBlock] = {}
-    for row in session.execute(query):
+    for row in rows:
         found.setdefault(row.norm_hash, _block(row))
     return found
 
@@ -105,10 +128,7 @@ def blocks_at(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple
     # The places themselves, not every block of their articles: near candidates are single blocks
     # of many different articles.
     for articles, positions in _place_chunks(wanted):
-        query = _live_blocks().where(
-            ArticleParagraph.article_id.in_(articles), ArticleParagraph.position.in_(positions)
-        )
-        for row in session.execute(query):
+        for row in _run(session, _BLOCKS_AT_SQL, {"articles": articles, "positions": positions}):
             if (row.article_id, row.position) in wanted:
                 found[row.article_id, row.position] = _block(row)
     return found
@@ -134,12 +154,7 @@ def article_blocks(session: Session, article_ids: Iterable[int]) -> dict[int, li
     ids = sorted(set(article_ids))
     found: dict[int, list[StoredBlock]] = defaultdict(list)
     for start in range(0, len(ids), 500):
-        query = (
-            _live_blocks()
-            .where(ArticleParagraph.article_id.in_(ids[start : start + 500]))
-            .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
-        )
-        for row in session.execute(query):
+        for row in _run(session, _ARTICLE_BLOCKS_SQL, {"articles": ids[start : start + 500]}):
             found[row.article_id].append(_block(row))
     return dict(found)
 
@@ -192,7 +207,7 @@ def source_story_counts(
     if cap is None:
         rows: Iterable[tuple[str, int]] = session.execute(kept.union(removed))
     else:
-        rows = [*session.execute(kept), *_capped_template_rows(session, source_id, wanted, cap + 1)]
+        rows = _capped_story_rows(session, source_id, wanted, cap + 1)
     stories: dict[str, set[int]] = defaultdict(set)
     for norm_hash, story_id in rows:
         if story_id != exclude_story_id:
@@ -201,24 +216,35 @@ def source_story_counts(
 
 
 @functools.lru_cache(maxsize=64)
-def _capped_template_sql(count: int) -> str:
-    # Plain SQL text: building and compiling a Core statement per hash cost more than running it.
+def _capped_story_sql(count: int) -> TextClause:
+    """Kept copies of the hashes in the source, then the template removals capped per hash.
+
+    Plain SQL text, one statement: building and compiling Core statements per call cost more
+    than running them. The kept part is ``source_story_counts``'s uncapped query (``+ 0``: see
+    ``_of_source``); each removal part is its own ``DISTINCT ... LIMIT`` subquery.
+    """
+    hashes = ", ".join(f":h{i}" for i in range(count))
+    kept = (
+        "SELECT p.norm_hash, COALESCE(a.canonical_id, a.id) AS story"
+        " FROM article_paragraphs p JOIN articles a ON a.id = p.article_id"
+        f" WHERE a.source_id + 0 = :source AND a.deleted_at IS NULL AND p.norm_hash IN ({hashes})"
+    )
     part = (
         "SELECT * FROM (SELECT DISTINCT r.norm_hash, COALESCE(a.canonical_id, a.id) AS story"
         " FROM removals r JOIN articles a ON a.id = r.article_id"
         " WHERE r.norm_hash = :h{i} AND r.reason = :reason AND a.source_id = :source AND a.deleted_at IS NULL"
         " LIMIT :cap) AS t{i}"
     )
-    return " UNION ALL ".join(part.format(i=i) for i in range(count))
+    return text(" UNION ALL ".join([kept, *(part.format(i=i) for i in range(count))]))
 
 
-def _capped_template_rows(session: Session, source_id: int, hashes: Sequence[str], cap: int) -> list[tuple[str, int]]:
+def _capped_story_rows(session: Session, source_id: int, hashes: Sequence[str], cap: int) -> list[tuple[str, int]]:
     found: list[tuple[str, int]] = []
     for start in range(0, len(hashes), 50):
         chunk = hashes[start : start + 50]
         params: dict[str, object] = {f"h{i}": h for i, h in enumerate(chunk)}
         params.update(reason=TEMPLATE_REASON, source=source_id, cap=cap)
-        found.extend((h, int(story)) for h, story in session.execute(text(_capped_template_sql(len(chunk))), params))
+        found.extend((h, int(story)) for h, story in _run(session, _capped_story_sql(len(chunk)), params))
     return found
 
 
@@ -294,6 +320,31 @@ def story_members(session: Session, canonical_id: int) -> list[Article]:
     )
 
 
+@dataclass(frozen=True)
+class MemberRow:
+    id: int
+    stamp: ArticleStamp
+    when: datetime  # the source's update or publication time, else when it was stored
+    text_from_id: int | None
+
+
+_MEMBERS_SQL = text(
+    "SELECT id, COALESCE(canonical_id, id) AS story, version, modified_at,"
+    " COALESCE(source_updated_at, published_at, created_at) AS at, text_from_id FROM articles"
+    " WHERE (canonical_id = :story OR id = :story) AND deleted_at IS NULL ORDER BY id"
+).columns(
+    Article.id, Article.canonical_id, Article.version, Article.modified_at, Article.created_at, Article.text_from_id
+)
+
+
+def story_member_rows(session: Session, canonical_id: int) -> list[MemberRow]:
+    """``story_members`` as plain rows: what choosing the story's text needs."""
+    return [
+        MemberRow(article_id, ArticleStamp(story, version, modified), at, text_from)
+        for article_id, story, version, modified, at, text_from in _run(session, _MEMBERS_SQL, {"story": canonical_id})
+    ]
+
+
 def canonical_ids(session: Session, article_ids: Iterable[int]) -> dict[int, int]:
     ids = sorted(set(article_ids))
     if not ids:
@@ -304,6 +355,35 @@ def canonical_ids(session: Session, article_ids: Iterable[int]) -> dict[int, int
         )
     )
     return {article_id: canonical for article_id, canonical in rows}
+
+
+@dataclass(frozen=True)
+class ArticleStamp:
+    """What identifies an article's stored blocks: every change to them bumps ``version`` and
+    sets ``modified_at``, so (id, version, modified_at) names one content even across a rollback."""
+
+    canonical_id: int
+    version: int
+    modified_at: datetime
+
+
+_STAMPS_SQL = (
+    text(
+        "SELECT id, COALESCE(canonical_id, id) AS story, version, modified_at FROM articles"
+        " WHERE id IN :articles AND deleted_at IS NULL"
+    )
+    .bindparams(bindparam("articles", expanding=True))
+    .columns(Article.id, Article.canonical_id, Article.version, Article.modified_at)
+)
+
+
+def article_stamps(session: Session, article_ids: Iterable[int]) -> dict[int, ArticleStamp]:
+    """Live articles among these: their story and the stamp of their current blocks."""
+    ids = sorted(set(article_ids))
+    if not ids:
+        return {}
+    rows = _run(session, _STAMPS_SQL, {"articles": ids})
+    return {article_id: ArticleStamp(canonical, version, modified) for article_id, canonical, version, modified in rows}
 
 
 def set_text_from(session: Session, canonical: Article, member_id: int | None) -> bool:
