@@ -1,9 +1,12 @@
-"""The in-process filter of stored block hashes (memory index): lookups skipped only for hashes
-no stored block holds, whether the block was stored before the process started or by it."""
+"""What the deduper keeps in memory: the filter of stored block hashes (memory index), whose
+lookups are skipped only for hashes no stored block holds, whether stored before the process
+started or by it; and stored bodies, which must follow every change of an article's blocks."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from sqlalchemy.orm import Session
 
@@ -13,6 +16,7 @@ from ingest.app import App
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.index_backends import KnownHashes
 from ingest.pipeline import Input, Pipeline
+from store import dedupe_repo
 from store import repository as repo
 from tests.conftest import make_app
 
@@ -68,3 +72,36 @@ def test_exact_copies_found_before_and_after_a_restart(sqlite_url: str, corpus: 
     assert linked[copy][3] == ("exact", original)
     assert linked[later][3] == ("exact", copy)
     assert all(tier is None for tier, _ in linked[later][:3])
+
+
+class Rollback(Exception):
+    pass
+
+
+def test_stored_bodies_follow_changes_and_rollbacks(sqlite_url: str, corpus: Path) -> None:
+    story = next(s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 6)
+    app = make_app(sqlite_url)
+    try:
+        article_id = ingest(app, story.paragraphs, "a")
+        deduper = app.deduper
+
+        def body(session: Session) -> list[str]:
+            stamps = dedupe_repo.article_stamps(session, [article_id])
+            return deduper.stored_bodies(session, stamps)[article_id].body
+
+        def remove(session: Session, position: int) -> None:
+            [paragraph] = [p for p in repo.paragraphs_of(session, article_id) if p.position == position]
+            dedupe_repo.remove_blocks(session, [paragraph], "template", "test", "template")
+
+        with app.sessions.begin() as session:
+            assert body(session) == story.paragraphs
+        with pytest.raises(Rollback), app.sessions.begin() as session:
+            remove(session, 1)
+            assert body(session) == [story.paragraphs[0], *story.paragraphs[2:]]
+            raise Rollback
+        with app.sessions.begin() as session:
+            assert body(session) == story.paragraphs
+            remove(session, 2)  # the same version number as the rolled-back change
+            assert body(session) == [*story.paragraphs[:2], *story.paragraphs[3:]]
+    finally:
+        app.close()
