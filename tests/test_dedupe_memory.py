@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy.orm import Session
 
 from benchmarks.corpus_bodies import Corpus
