@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Executable,
     Row,
     TextClause,
@@ -188,6 +189,18 @@ def source_story_counts(
     wanted = sorted(set(norm_hashes))
     if not wanted:
         return {}
+    if cap is not None:
+        rows: Iterable[tuple[str, int]] = _capped_story_rows(session, source_id, wanted, cap + 1)
+    else:
+        rows = session.execute(_uncapped_story_query(source_id, wanted))
+    stories: dict[str, set[int]] = defaultdict(set)
+    for norm_hash, story_id in rows:
+        if story_id != exclude_story_id:
+            stories[norm_hash].add(story_id)
+    return {norm_hash: len(ids) if cap is None else min(cap, len(ids)) for norm_hash, ids in stories.items()}
+
+
+def _uncapped_story_query(source_id: int, wanted: list[str]) -> CompoundSelect[str, int]:
     story = func.coalesce(Article.canonical_id, Article.id)
     kept = (
         select(ArticleParagraph.norm_hash, story)
@@ -204,15 +217,7 @@ def source_story_counts(
             Removal.norm_hash.in_(wanted),
         )
     )
-    if cap is None:
-        rows: Iterable[tuple[str, int]] = session.execute(kept.union(removed))
-    else:
-        rows = _capped_story_rows(session, source_id, wanted, cap + 1)
-    stories: dict[str, set[int]] = defaultdict(set)
-    for norm_hash, story_id in rows:
-        if story_id != exclude_story_id:
-            stories[norm_hash].add(story_id)
-    return {norm_hash: len(ids) if cap is None else min(cap, len(ids)) for norm_hash, ids in stories.items()}
+    return kept.union(removed)
 
 
 @functools.lru_cache(maxsize=64)
