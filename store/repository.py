@@ -102,24 +102,28 @@ def get_or_create_source(session: Session, name: str) -> Source:
     return source
 
 
-def _id_of(session: Session, table: Table, key: str, value: Any, values: dict[str, Any] | None = None) -> int:
-    """The id of ``table``'s row whose unique ``key`` is ``value``; with ``values``, the row is
-    created when missing (ON CONFLICT DO NOTHING, so a racing writer's row is found, not doubled)."""
+def _find_id(session: Session, table: Table, key: str, value: Any) -> int | None:
+    found = session.connection().execute(_ID_BY_KEY[table.name, key], {"key": value}).scalar()
+    return None if found is None else int(found)
+
+
+def _create_id(session: Session, table: Table, key: str, values: dict[str, Any]) -> int:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, then the id of the row with that key.
+
+    Two workers creating the same row at once must both succeed: the loser waits for the
+    winner's commit (PostgreSQL) or its write lock (SQLite), then finds the row.
+    """
     connection = session.connection()
-    by_key = _ID_BY_KEY[table.name, key]
-    found = connection.execute(by_key, {"key": value}).scalar()
-    if found is None and values is not None:
-        found = connection.execute(_INSERT_IF_NEW[connection.dialect.name, table.name, key], values).scalar()
-        if found is None:  # another writer's row, committed while this INSERT waited
-            found = connection.execute(by_key, {"key": value}).scalar_one()
-    if found is None:
-        raise NotFoundError(table.name, value)
+    found = connection.execute(_INSERT_IF_NEW[connection.dialect.name, table.name, key], values).scalar()
+    if found is None:  # another writer's row, committed while this INSERT waited
+        found = connection.execute(_ID_BY_KEY[table.name, key], {"key": values[key]}).scalar_one()
     return int(found)
 
 
 def source_id(session: Session, name: str) -> int:
     """The id of the source called ``name``, created when new (one query when it exists)."""
-    return _id_of(session, _SOURCES, "name", name, {"name": name, "created_at": utcnow()})
+    found = _find_id(session, _SOURCES, "name", name)
+    return found if found is not None else _create_id(session, _SOURCES, "name", {"name": name, "created_at": utcnow()})
 
 
 def get_source(session: Session, source_id: int) -> Source:
@@ -178,9 +182,9 @@ def store_raw_document_id(
     headers: dict[str, str] | None = None,
 ) -> int:
     """``store_raw_document`` without loading the row back: the id only."""
-    existing = session.connection().execute(_ID_BY_KEY[_RAW.name, "content_hash"], {"key": content_hash}).scalar()
+    existing = _find_id(session, _RAW, "content_hash", content_hash)
     if existing is not None:
-        return int(existing)
+        return existing
     values = {
         "content_hash": content_hash,
         "url": url,
@@ -192,7 +196,7 @@ def store_raw_document_id(
         "headers": headers,
         "created_at": utcnow(),
     }
-    return _id_of(session, _RAW, "content_hash", content_hash, values)
+    return _create_id(session, _RAW, "content_hash", values)
 
 
 def raw_document_bytes(document: RawDocument) -> bytes:
