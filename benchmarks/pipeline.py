@@ -11,9 +11,14 @@ time) and counts what goes through each:
 - store: everything else inside ``Pipeline.ingest``: raw bytes, article rows, change log,
   commits, fetch rows.
 
+With ``--workers N`` (N > 1) the inputs go through ``ingest.parallel``: N worker processes parse,
+clean and prepare (normalise, sign) while this process links and stores. The stage columns are
+then this process's alone (parse and clean read zero, dedupe is link + index updates only); the
+workers' CPU time is reported on a line of its own, and articles/s wall is the figure to compare.
+
 Two commands:
 
-    python -m benchmarks.pipeline run [--pages N] [--feed N] [--backends sqlite,postgresql] [--json FILE]
+    python -m benchmarks.pipeline run [--pages N] [--feed N] [--backends sqlite,postgresql] [--workers N] [--json FILE]
     python -m benchmarks.pipeline growth --size N [--slices K] [--backend sqlite] [--json FILE] [--plot FILE]
 
 ``run`` prints a table per backend (pages and full-content feed entries) and trafilatura's
@@ -46,6 +51,7 @@ from benchmarks.workload import WorkItem, Workload
 from config import load_settings
 from ingest import migrations
 from ingest.app import App
+from ingest.parallel import ParallelIngest
 from ingest.pipeline import IngestResult, Input, Pipeline
 from store import database_size_bytes
 from store import repository as repo
@@ -155,6 +161,8 @@ def instrument(pipeline: Pipeline) -> Timers:
     deduper.link = _timed(timers, "dedupe", count_nothing)(deduper.link)  # type: ignore[method-assign]
     deduper.after_save = _timed(timers, "dedupe", count_nothing)(deduper.after_save)  # type: ignore[method-assign]
     pipeline.ingest = _timed(timers, "total", count_stored)(pipeline.ingest)  # type: ignore[method-assign]
+    # What this process does per input when workers prepare it (``ingest`` does not call it).
+    pipeline.save = _timed(timers, "total", count_stored)(pipeline.save)  # type: ignore[method-assign]
     return timers
 
 
@@ -233,16 +241,18 @@ def db_size(app: App) -> int:
     return database_size_bytes(app.engine) or 0
 
 
+def work_input(item: WorkItem) -> Input:
+    return Input(body=item.body, source=item.source, location=item.url, url=item.url, format=item.format)
+
+
 def ingest_item(pipeline: Pipeline, item: WorkItem) -> IngestResult:
-    return pipeline.ingest(
-        Input(body=item.body, source=item.source, location=item.url, url=item.url, format=item.format)
-    )
+    return pipeline.ingest(work_input(item))
 
 
 # --- run: the table ----------------------------------------------------------------------------
 
 
-def run_phase(app: App, pipeline: Pipeline, items: Iterable[WorkItem]) -> dict[str, Any]:
+def run_phase(app: App, pipeline: Pipeline, items: Iterable[WorkItem], workers: int = 1) -> dict[str, Any]:
     """Ingest ``items``; the stages, counts and sizes of this phase alone."""
     with app.sessions.begin() as session:
         before_articles = repo.count_rows(session, Article)
@@ -250,15 +260,31 @@ def run_phase(app: App, pipeline: Pipeline, items: Iterable[WorkItem]) -> dict[s
     size_before = db_size(app)
     timers = instrument(pipeline)
     expected = created = errors = items_count = 0
+
+    def counted() -> Iterator[WorkItem]:
+        nonlocal items_count, expected
+        for item in items:
+            items_count += 1
+            expected += item.articles
+            yield item
+
+    parallel = ParallelIngest(pipeline, app.settings, workers) if workers > 1 else None
+    if parallel is not None:
+        parallel.start()  # worker start-up is not part of the phase
     wall, cpu = time.perf_counter(), time.process_time()
-    for item in items:
-        result = ingest_item(pipeline, item)
-        items_count += 1
-        expected += item.articles
+    if parallel is None:
+        results: Iterable[IngestResult] = (ingest_item(pipeline, item) for item in counted())
+    else:
+        results = parallel.ingest(work_input(item) for item in counted())
+    for result in results:
         created += result.created
         errors += sum(1 for a in result.articles if a.status == "error")
         errors += 1 if result.error and not result.articles else 0
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    workers_cpu = 0.0
+    if parallel is not None:
+        workers_cpu = parallel.worker_cpu_seconds
+        parallel.close()
     uninstrument(pipeline)
     with app.sessions.begin() as session:
         articles = repo.count_rows(session, Article) - before_articles
@@ -276,6 +302,10 @@ def run_phase(app: App, pipeline: Pipeline, items: Iterable[WorkItem]) -> dict[s
         "cpu_s": round(cpu, 3),
         "articles_per_s_wall": round(articles / wall, 1) if wall else None,
         "articles_per_s_cpu": round(articles / cpu, 1) if cpu else None,
+        "workers": workers,
+        # Parse, clean and prepare in the worker processes (0 without workers: in the stages).
+        "workers_cpu_s": round(workers_cpu, 3),
+        "workers_ms_per_article_cpu": round(1000 * workers_cpu / articles, 3) if articles else None,
         "db_bytes": size,
         "db_bytes_per_article": round(size / articles) if articles else None,
         "stages": {name: {**asdict(stage), **stage.rates()} for name, stage in stages.items()},
@@ -284,7 +314,7 @@ def run_phase(app: App, pipeline: Pipeline, items: Iterable[WorkItem]) -> dict[s
 
 def uninstrument(pipeline: Pipeline) -> None:
     for owner, names in (
-        (pipeline, ("parse", "ingest")),
+        (pipeline, ("parse", "ingest", "save")),
         (pipeline.extractor, ("parse",)),
         (pipeline.cleaner, ("clean",)),
         (pipeline.deduper, ("prepare", "link", "after_save")),
@@ -326,7 +356,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     workload = Workload(Path(args.corpus))
     pages = list(workload.pages_items(args.pages))
     report: dict[str, Any] = {
-        "workload": {"pages": args.pages, "feed_articles": args.feed, "seed": workload.seed},
+        "workload": {"pages": args.pages, "feed_articles": args.feed, "seed": workload.seed, "workers": args.workers},
         "machine": {"cpus": os.cpu_count(), "load_average_start": load_average()},
         "backends": {},
     }
@@ -335,8 +365,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with database(backend, args.pg) as url:
             app, pipeline = open_app(url)
             try:
-                page_phase = run_phase(app, pipeline, pages)
-                feed_phase = run_phase(app, pipeline, workload.feed_items(args.feed))
+                page_phase = run_phase(app, pipeline, pages, args.workers)
+                feed_phase = run_phase(app, pipeline, workload.feed_items(args.feed), args.workers)
             finally:
                 app.close()
         traf = report["trafilatura"]
@@ -359,7 +389,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def print_run(report: dict[str, Any]) -> None:
     traf = report["trafilatura"]
     print(
-        f"workload: {report['workload']['pages']} pages, {report['workload']['feed_articles']} feed entries; "
+        f"workload: {report['workload']['pages']} pages, {report['workload']['feed_articles']} feed entries, "
+        f"{report['workload'].get('workers', 1)} worker process(es); "
         f"load average {report['machine']['load_average_start']} -> {report['machine']['load_average_end']}; "
         f"peak RSS {report['peak_rss_bytes'] / 2**20:.0f} MiB"
     )
@@ -383,6 +414,11 @@ def print_run(report: dict[str, Any]) -> None:
                 print(
                     f"  {name:<8} {_num(stage['articles_per_s_wall']):>11} {_num(stage['articles_per_s_cpu']):>9} "
                     f"{_num(stage['paragraphs_per_s_wall']):>13} {_num(stage['paragraphs_per_s_cpu']):>10} {ms:>15.2f}"
+                )
+            if phase.get("workers", 1) > 1:
+                print(
+                    f"  workers  {phase['workers']} processes: parse+clean+prepare "
+                    f"{phase['workers_ms_per_article_cpu']} ms/article CPU there, not in the rows above"
                 )
         for clock, ratio in result["vs_trafilatura"].items():
             print(
@@ -536,6 +572,9 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--pages", type=int, default=300)
     run_parser.add_argument("--feed", type=int, default=2000)
     run_parser.add_argument("--backends", default="sqlite,postgresql")
+    run_parser.add_argument(
+        "--workers", type=int, default=1, help="processes that parse, clean and prepare (1: all in this one)"
+    )
     run_parser.add_argument("--json", type=Path)
     growth_parser = commands.add_parser("growth", help="cost per article as the store grows")
     growth_parser.add_argument("--size", type=int, default=1000)

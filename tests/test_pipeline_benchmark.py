@@ -54,6 +54,24 @@ def test_run_on_sqlite_counts_add_up(corpus: Path, tmp_path: Path) -> None:
     assert len(report["machine"]["load_average_start"]) == 3
 
 
+def test_run_with_workers_counts_add_up_and_reports_the_workers_cpu(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run.json"
+    assert bench.main(["--corpus", str(corpus), "run", "--pages", "4", "--feed", "60",
+                       "--backends", "sqlite", "--workers", "2", "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    for phase, articles, items in (("pages", 4, 4), ("feed", 60, 2)):
+        result = report["backends"]["sqlite"][phase]
+        assert (result["items"], result["articles_expected"], result["articles_stored"]) == (items, articles, articles)
+        assert result["errors"] == 0 and result["workers"] == 2
+        # Parse, clean and prepare ran in the workers: their CPU is reported apart, not in the stages.
+        assert result["workers_cpu_s"] > 0 and result["workers_ms_per_article_cpu"] > 0
+        stages = result["stages"]
+        assert stages["parse"]["calls"] == stages["clean"]["articles"] == stages["dedupe"]["articles"] == 0
+        assert stages["store"]["articles"] == articles
+        parts = sum(stages[name]["wall"] for name in bench.STAGES)
+        assert parts == pytest.approx(stages["total"]["wall"], rel=1e-6, abs=1e-6)
+
+
 def test_run_on_postgresql(corpus: Path, tmp_path: Path, pg_server: str) -> None:
     out = tmp_path / "run.json"
     assert bench.main(["--corpus", str(corpus), "--pg", pg_server, "run", "--pages", "2", "--feed", "20",

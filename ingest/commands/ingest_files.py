@@ -10,7 +10,10 @@ from typing import Any
 from ingest.app import App
 from ingest.commands._common import add_command
 from ingest.errors import InputError
+from ingest.parallel import ingest_all
 from ingest.pipeline import IngestResult, Input, Pipeline
+
+MAX_WORKERS = 64
 
 
 def register(subparsers: Any) -> None:
@@ -24,7 +27,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--source", default="local", help="source name the articles belong to (default: local)")
     parser.add_argument("--url", help="the article's URL (single file only)")
     parser.add_argument("--format", choices=["auto", "text", "html", "feed", "nitf", "ninjs"], default="auto")
+    parser.add_argument(
+        "--workers",
+        type=workers_count,
+        default=1,
+        help="processes that parse, clean and prepare files while this one writes (default: 1, no extra process)",
+    )
     parser.set_defaults(handler=run)
+
+
+def workers_count(text: str) -> int:
+    """An ``argparse`` type: 1 to ``MAX_WORKERS``."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from exc
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_WORKERS}, got {value}")
+    return value
 
 
 def read_input(path_text: str) -> tuple[Path, bytes]:
@@ -59,18 +79,19 @@ def run(app: App, args: argparse.Namespace) -> int:
     inputs = [read_input(p) for p in args.paths]  # every file checked before anything is written
     app.require_head()
     pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
-    failures = 0
-    for path, body in inputs:
-        result = pipeline.ingest(
-            Input(
-                body=body,
-                source=args.source,
-                location=str(path),
-                url=args.url,
-                entry_key=("url:" + args.url) if args.url else path.resolve().as_uri(),
-                format=args.format,
-            )
+    items = (
+        Input(
+            body=body,
+            source=args.source,
+            location=str(path),
+            url=args.url,
+            entry_key=("url:" + args.url) if args.url else path.resolve().as_uri(),
+            format=args.format,
         )
+        for path, body in inputs
+    )
+    failures = 0
+    for result in ingest_all(pipeline, app.settings, items, min(args.workers, len(inputs))):
         print_result(result)
         if result.error:
             failures += 1

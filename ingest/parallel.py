@@ -1,0 +1,243 @@
+"""Ingest many inputs on several cores: the pure stages in worker processes, the writes here.
+
+Worker processes detect the format, parse, clean and prepare each input (``Pipeline.prepare``, no
+database); this process stores the prepared inputs with ``Pipeline.save`` one by one in input
+order, so the stored articles, duplicate links and change log are those of the serial run.
+
+- Workers start by ``forkserver``: a fresh process that inherits none of this process's threads
+  (daemon scheduler, fetch pools) or open SQLite / PostgreSQL connections, which a plain ``fork``
+  would copy in whatever state they were in. Each worker builds its cleaner, extractor and signer
+  from the same ``Settings`` as the caller's pipeline.
+- At most ``in_flight`` inputs are submitted and not yet written (their bodies and prepared
+  articles are in memory).
+- A worker that dies (crash, killed) or an input that takes longer than ``timeout`` seconds ends
+  as that input's error, with its bytes and fetch row stored as for any failed parse; the inputs
+  that were out with it are prepared again.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from types import TracebackType
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from ingest.app import App
+from ingest.corpus_dedupe import CorpusDeduper
+from ingest.pipeline import IngestResult, Input, Pipeline, PreparedInput
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT_PER_WORKER = 4
+# Seconds one input may take in a worker once it is the next to write; far above any real input.
+DEFAULT_TIMEOUT = 600.0
+START_METHOD = "forkserver"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    input: PreparedInput
+    cpu_seconds: float  # the worker's CPU time for this input
+
+
+# --- in the worker ------------------------------------------------------------------------------
+
+_pipeline: Pipeline | None = None
+
+
+def start_worker(settings: Settings) -> None:
+    """Build the worker's pipeline. Its session factory is bound to no engine: the pure stages
+    never reach a database, and would fail loudly if they tried."""
+    global _pipeline
+    app = App(settings)
+    sessions: sessionmaker[Session] = sessionmaker()
+    deduper = CorpusDeduper.from_settings(sessions, app.signer, settings.dedupe)
+    _pipeline = Pipeline(sessions, app.cleaner, app.signer, deduper=deduper)
+
+
+def prepare(item: Input) -> Prepared:
+    if _pipeline is None:
+        raise RuntimeError("worker not started")
+    started = time.process_time()
+    try:
+        prepared = _pipeline.prepare(item)
+    except Exception as exc:
+        log.exception("preparing %s failed", item.location)
+        prepared = PreparedInput(item.location, _format(item), error=f"{item.location}: {type(exc).__name__}: {exc}")
+    return Prepared(prepared, time.process_time() - started)
+
+
+def _ready() -> None:
+    """A no-op task: returns once a worker is up."""
+
+
+def _format(item: Input) -> str:
+    return item.format if item.format != "auto" else "unknown"
+
+
+# --- in the writing process ---------------------------------------------------------------------
+
+
+class ParallelIngest:
+    """``Pipeline.ingest`` for many inputs, the pure part spread over ``workers`` processes.
+
+    Use as a context manager (the worker pool lives until exit), or call ``close``.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        settings: Settings,
+        workers: int,
+        in_flight: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        task: Callable[[Input], Prepared] | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.pipeline = pipeline
+        self.settings = settings
+        self.workers = workers
+        self.in_flight = max(1, in_flight if in_flight is not None else IN_FLIGHT_PER_WORKER * workers)
+        self.timeout = timeout
+        # What a worker runs per input: ``prepare``; a module-level function (workers import it).
+        self.task = task or prepare
+        self.worker_cpu_seconds = 0.0
+        self.restarts = 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ParallelIngest:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the workers now (otherwise the first input waits for them)."""
+        self._current_pool()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def ingest(self, items: Iterable[Input]) -> Iterator[IngestResult]:
+        """Prepare ``items`` in the workers and save each here, yielding results in input order."""
+        pending: deque[tuple[Input, Future[Prepared]]] = deque()
+        source = iter(items)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < self.in_flight:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                    break
+                pending.append((item, self._current_pool().submit(self.task, item)))
+            if not pending:
+                return
+            item, future = pending.popleft()
+            prepared = self._collect(item, future, pending)
+            self.worker_cpu_seconds += prepared.cpu_seconds
+            yield self.pipeline.save(item, prepared.input)
+
+    def _collect(
+        self, item: Input, future: Future[Prepared], pending: deque[tuple[Input, Future[Prepared]]]
+    ) -> Prepared:
+        try:
+            return future.result(timeout=self.timeout)
+        except BrokenProcessPool:
+            # Some worker died; it may have been on another input. Try this one alone.
+            self._replace_pool(pending, resubmit=False)
+            return self._alone(item, pending)
+        except FutureTimeout:
+            self._replace_pool(pending, resubmit=True)
+            return self._failed(item, f"not prepared within {self.timeout:g} s; the worker was stopped")
+        except Exception as exc:  # e.g. a result that does not unpickle
+            log.error("preparing %s failed", item.location, exc_info=exc)
+            return self._failed(item, f"{type(exc).__name__}: {exc}")
+
+    def _alone(self, item: Input, pending: deque[tuple[Input, Future[Prepared]]]) -> Prepared:
+        try:
+            prepared = self._current_pool().submit(self.task, item).result(timeout=self.timeout)
+        except (BrokenProcessPool, FutureTimeout) as exc:
+            self._replace_pool(pending, resubmit=True)
+            reason = "the worker process died" if isinstance(exc, BrokenProcessPool) else "it timed out"
+            return self._failed(item, f"not prepared: {reason} while preparing it")
+        except Exception as exc:
+            log.error("preparing %s failed", item.location, exc_info=exc)
+            prepared = self._failed(item, f"{type(exc).__name__}: {exc}")
+        self._resubmit(pending)
+        return prepared
+
+    def _failed(self, item: Input, message: str) -> Prepared:
+        log.error("%s: %s", item.location, message)
+        try:
+            fmt = self.pipeline.detect(item)
+        except Exception:
+            fmt = _format(item)
+        return Prepared(PreparedInput(item.location, fmt, error=f"{item.location}: {message}"), 0.0)
+
+    def _current_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context(START_METHOD)
+            # The fork server imports the pipeline's modules once; each worker starts from it.
+            context.set_forkserver_preload([__name__])
+            pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=start_worker, initargs=(self.settings,)
+            )
+            # Workers up before any input is timed: a start under load is not an input's fault.
+            for future in [pool.submit(_ready) for _ in range(self.workers)]:
+                future.result()
+            self._pool = pool
+        return self._pool
+
+    def _replace_pool(self, pending: deque[tuple[Input, Future[Prepared]]], resubmit: bool) -> None:
+        """End the current pool (its workers stopped if still running) and, with ``resubmit``,
+        send the pending inputs to a new one."""
+        pool = self._pool
+        self._pool = None
+        self.restarts += 1
+        if pool is not None:
+            # The executor has no public way to stop a worker that is still busy.
+            processes = getattr(pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                if process.is_alive():
+                    process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+        if resubmit:
+            self._resubmit(pending)
+
+    def _resubmit(self, pending: deque[tuple[Input, Future[Prepared]]]) -> None:
+        """Inputs whose futures ended with the old pool go to the current one again."""
+        pool = self._current_pool()
+        for index, (item, future) in enumerate(pending):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                continue  # prepared before the old pool ended
+            future.cancel()
+            pending[index] = (item, pool.submit(self.task, item))
+
+
+def ingest_all(
+    pipeline: Pipeline, settings: Settings, items: Iterable[Input], workers: int = 1
+) -> Iterator[IngestResult]:
+    """``pipeline.ingest`` for each item (``workers`` 1), or the same with worker processes."""
+    if workers <= 1:
+        for item in items:
+            yield pipeline.ingest(item)
+        return
+    with ParallelIngest(pipeline, settings, workers) as parallel:
+        yield from parallel.ingest(items)
+
+
+__all__ = ["DEFAULT_TIMEOUT", "ParallelIngest", "Prepared", "ingest_all", "prepare", "start_worker"]
