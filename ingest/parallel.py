@@ -10,6 +10,8 @@ order, so the stored articles, duplicate links and change log are those of the s
   from the same ``Settings`` as the caller's pipeline.
 - At most ``in_flight`` inputs are submitted and not yet written (their bodies and prepared
   articles are in memory).
+- Workers run at a lower priority (``WORKER_NICENESS``) than the writing process, which is the
+  slower side, so that the writer never waits for a core the workers hold.
 - A worker that dies (crash, killed) or an input that takes longer than ``timeout`` seconds ends
   as that input's error, with its bytes and fetch row stored as for any failed parse; the inputs
   that were out with it are prepared again.
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -31,8 +35,11 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from dedupe import Signer
 from ingest.app import App
+from ingest.cleaning import Cleaner
 from ingest.corpus_dedupe import CorpusDeduper
+from ingest.documents import ParsedDocument
 from ingest.pipeline import IngestResult, Input, Pipeline, PreparedInput
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,7 @@ IN_FLIGHT_PER_WORKER = 4
 # Seconds one input may take in a worker once it is the next to write; far above any real input.
 DEFAULT_TIMEOUT = 600.0
 START_METHOD = "forkserver"
+WORKER_NICENESS = 5
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,8 @@ def start_worker(settings: Settings) -> None:
     """Build the worker's pipeline. Its session factory is bound to no engine: the pure stages
     never reach a database, and would fail loudly if they tried."""
     global _pipeline
+    # The writer is the slower side: on a busy machine it should be the last to wait for a core.
+    os.nice(WORKER_NICENESS)
     app = App(settings)
     sessions: sessionmaker[Session] = sessionmaker()
     deduper = CorpusDeduper.from_settings(sessions, app.signer, settings.dedupe)
@@ -82,6 +92,37 @@ def _ready() -> None:
 
 def _format(item: Input) -> str:
     return item.format if item.format != "auto" else "unknown"
+
+
+def failed_input(pipeline: Pipeline, item: Input, message: str) -> Prepared:
+    """``item`` could not be prepared: its error, naming it, to store like a parse failure."""
+    log.error("%s: %s", item.location, message)
+    try:
+        fmt = pipeline.detect(item)
+    except Exception:
+        fmt = _format(item)
+    return Prepared(PreparedInput(item.location, fmt, error=f"{item.location}: {message}"), 0.0)
+
+
+def new_pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context(START_METHOD)
+    # The fork server imports the pipeline's modules once; each worker starts from it.
+    context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker, initargs=(settings,))
+    # Workers up before any input is timed: a start under load is not an input's fault.
+    for future in [pool.submit(_ready) for _ in range(workers)]:
+        future.result()
+    return pool
+
+
+def end_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's workers, busy or not, and wait for them."""
+    # The executor has no public way to stop a worker that is still busy.
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- in the writing process ---------------------------------------------------------------------
@@ -181,25 +222,11 @@ class ParallelIngest:
         return prepared
 
     def _failed(self, item: Input, message: str) -> Prepared:
-        log.error("%s: %s", item.location, message)
-        try:
-            fmt = self.pipeline.detect(item)
-        except Exception:
-            fmt = _format(item)
-        return Prepared(PreparedInput(item.location, fmt, error=f"{item.location}: {message}"), 0.0)
+        return failed_input(self.pipeline, item, message)
 
     def _current_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context(START_METHOD)
-            # The fork server imports the pipeline's modules once; each worker starts from it.
-            context.set_forkserver_preload([__name__])
-            pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=start_worker, initargs=(self.settings,)
-            )
-            # Workers up before any input is timed: a start under load is not an input's fault.
-            for future in [pool.submit(_ready) for _ in range(self.workers)]:
-                future.result()
-            self._pool = pool
+            self._pool = new_pool(self.settings, self.workers)
         return self._pool
 
     def _replace_pool(self, pending: deque[tuple[Input, Future[Prepared]]], resubmit: bool) -> None:
@@ -209,12 +236,7 @@ class ParallelIngest:
         self._pool = None
         self.restarts += 1
         if pool is not None:
-            # The executor has no public way to stop a worker that is still busy.
-            processes = getattr(pool, "_processes", None) or {}
-            for process in list(processes.values()):
-                if process.is_alive():
-                    process.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
+            end_pool(pool)
         if resubmit:
             self._resubmit(pending)
 
@@ -226,6 +248,84 @@ class ParallelIngest:
                 continue  # prepared before the old pool ended
             future.cancel()
             pending[index] = (item, pool.submit(self.task, item))
+
+
+class PooledPipeline(Pipeline):
+    """A ``Pipeline`` whose ``ingest`` prepares the input in worker processes shared by every
+    thread that calls it (the daemon's polls): each caller waits for its own input and writes it.
+
+    The order of writes is the callers' order, as with ``Pipeline``. An input whose worker died
+    is tried again on a new pool, up to ``ATTEMPTS`` times (another input may have killed it);
+    then, or after ``timeout`` seconds, it is stored as an error naming it.
+    """
+
+    ATTEMPTS = 3
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        cleaner: Cleaner,
+        signer: Signer,
+        *,
+        settings: Settings,
+        workers: int,
+        deduper: CorpusDeduper,
+        timeout: float = DEFAULT_TIMEOUT,
+        task: Callable[[Input], Prepared] | None = None,
+    ) -> None:
+        super().__init__(sessions, cleaner, signer, deduper=deduper)
+        self.settings = settings
+        self.workers = workers
+        self.timeout = timeout
+        self.task = task or prepare
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._generation = 0
+
+    def ingest(self, item: Input, documents: Sequence[ParsedDocument] | None = None) -> IngestResult:
+        if documents is not None:  # blocks chosen by the caller: nothing to parse
+            return super().ingest(item, documents)
+        return self.save(item, self._prepared(item).input)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._generation += 1
+        if pool is not None:
+            end_pool(pool)
+
+    def _prepared(self, item: Input) -> Prepared:
+        for _attempt in range(self.ATTEMPTS):
+            generation, pool = self._current_pool()
+            try:
+                return pool.submit(self.task, item).result(timeout=self.timeout)
+            except BrokenProcessPool:
+                self._discard(generation)
+            except CancelledError:
+                pass  # queued in a pool that another thread ended: try the next
+            except FutureTimeout:
+                self._discard(generation)
+                return failed_input(self, item, f"not prepared within {self.timeout:g} s; the worker was stopped")
+            except RuntimeError as exc:
+                if "after shutdown" not in str(exc):  # another thread ended this pool: try the next
+                    return failed_input(self, item, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                return failed_input(self, item, f"{type(exc).__name__}: {exc}")
+        return failed_input(self, item, "not prepared: the worker process died while preparing it")
+
+    def _current_pool(self) -> tuple[int, ProcessPoolExecutor]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = new_pool(self.settings, self.workers)
+            return self._generation, self._pool
+
+    def _discard(self, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation or self._pool is None:
+                return  # already replaced by another thread
+            pool, self._pool = self._pool, None
+            self._generation += 1
+        end_pool(pool)
 
 
 def ingest_all(
@@ -240,4 +340,4 @@ def ingest_all(
         yield from parallel.ingest(items)
 
 
-__all__ = ["DEFAULT_TIMEOUT", "ParallelIngest", "Prepared", "ingest_all", "prepare", "start_worker"]
+__all__ = ["DEFAULT_TIMEOUT", "ParallelIngest", "PooledPipeline", "Prepared", "ingest_all", "prepare", "start_worker"]

@@ -168,6 +168,9 @@ class Pipeline:
             return [parse_text(text, key, item.url)], []
         raise ParseError(item.location, f"unknown format {fmt!r}: use auto, text, html, feed, nitf or ninjs")
 
+    def close(self) -> None:
+        """Release what the pipeline started (worker processes in ``ingest.parallel``)."""
+
     # --- the pure part: no database -----------------------------------------------------
 
     def detect(self, item: Input) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from clitools import export_lines, run_cli
+from fetchkit import FeedServer, FetchEnv
 from sqlalchemy import select
 
 from benchmarks.workload import Workload
@@ -209,3 +210,35 @@ def _timeless(value: Any) -> Any:
 
 
 TIMES = {"change_at", "created_at", "modified_at"}
+
+
+def test_fetch_with_prepare_processes_stores_what_the_serial_fetch_does(
+    sqlite_fetch_env: FetchEnv, feed_server: FeedServer, corpus: Path, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    routes = {"npr": feed_server.static("/npr.xml", (corpus / "feeds/fastfeedparser__npr-world.xml").read_bytes())}
+    for index, item in enumerate(Workload(corpus).feed_items(60, per_feed=30)):
+        routes[f"wire-{index}"] = feed_server.static(f"/wire-{index}.xml", item.body)
+    routes["poison"] = feed_server.static("/poison.xml", POISON)
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other_url = f"sqlite:///{other_dir / 'newsdedup.sqlite3'}"
+    make_app(other_url).close()
+    envs = [sqlite_fetch_env, FetchEnv(other_url, other_dir, capsys)]
+    seen = []
+    for env, processes in zip(envs, ("1", "2"), strict=True):
+        env.configure(max_pages_per_feed=0)
+        for name, url in routes.items():
+            env.add(url, name)
+        results = {}
+        for name in routes:  # one at a time: the order of articles is the order of the feeds
+            code, result = env.fetch("--feed", name, "--prepare-processes", processes)
+            assert code == (1 if name == "poison" else 0)
+            results.update(result)
+        assert "not a readable feed" in results["poison"]["error"]
+        statuses = {name: (r["status"], r["created"], r["updated"], r["unchanged"]) for name, r in results.items()}
+        seen.append((statuses, [_timeless(line) for line in export_lines(capsys, env.database_url)]))
+    assert sum(1 for line in seen[0][1] if line.get("change") == "created") >= 60
+    assert seen[1][0] == seen[0][0]
+    for a, b in zip(seen[0][1], seen[1][1], strict=True):
+        assert a == b

@@ -41,6 +41,20 @@ def int64(text: str) -> int:
     return value
 
 
+MAX_PROCESSES = 64
+
+
+def process_count(text: str) -> int:
+    """An ``argparse`` type: a number of worker processes, 1 to ``MAX_PROCESSES``."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from exc
+    if not 1 <= value <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_PROCESSES}, got {value}")
+    return value
+
+
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

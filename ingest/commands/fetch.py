@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command, print_json_line
+from ingest.commands._common import add_command, print_json_line, process_count
 from ingest.daemon import default_worker_id
 from ingest.errors import InputError
 from ingest.fetching import open_fetcher
@@ -32,6 +32,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--all", action="store_true", help="fetch every active feed, due or not")
     parser.add_argument("--force", action="store_true", help="ignore validators and the unchanged-body check")
     parser.add_argument("--json", action="store_true", help="one JSON object per feed")
+    parser.add_argument(
+        "--prepare-processes",
+        type=process_count,
+        default=1,
+        metavar="N",
+        help="processes that parse, clean and prepare what is fetched while polls write (default: 1, none extra)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -39,7 +46,7 @@ def run(app: App, args: argparse.Namespace) -> int:
     if args.feed and args.all:
         raise InputError("give --feed NAME or --all, not both")
     app.require_head()
-    fetcher = open_fetcher(app)
+    fetcher = open_fetcher(app, args.prepare_processes)
     try:
         try:
             targets = fetcher.targets(args.feed, every=args.all)

@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command
+from ingest.commands._common import add_command, process_count
 from ingest.errors import InputError
 from ingest.parallel import ingest_all
 from ingest.pipeline import IngestResult, Input, Pipeline
-
-MAX_WORKERS = 64
 
 
 def register(subparsers: Any) -> None:
@@ -29,22 +27,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", choices=["auto", "text", "html", "feed", "nitf", "ninjs"], default="auto")
     parser.add_argument(
         "--workers",
-        type=workers_count,
+        type=process_count,
         default=1,
         help="processes that parse, clean and prepare files while this one writes (default: 1, no extra process)",
     )
     parser.set_defaults(handler=run)
-
-
-def workers_count(text: str) -> int:
-    """An ``argparse`` type: 1 to ``MAX_WORKERS``."""
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from exc
-    if not 1 <= value <= MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_WORKERS}, got {value}")
-    return value
 
 
 def read_input(path_text: str) -> tuple[Path, bytes]:

@@ -11,6 +11,7 @@ from ingest.app import App
 from ingest.fetching.registry import FeedRegistry, default_feed_name, feed_url
 from ingest.fetching.run import FeedFetcher, FeedResult, FeedTarget
 from ingest.fetching.safety import AddressPolicy
+from ingest.parallel import PooledPipeline
 from ingest.pipeline import Pipeline
 
 __all__ = [
@@ -26,9 +27,19 @@ __all__ = [
 ]
 
 
-def open_fetcher(app: App) -> FeedFetcher:
-    """A fetcher on the application's database, rules and fetch settings; close it when done."""
-    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+def open_fetcher(app: App, prepare_processes: int = 1) -> FeedFetcher:
+    """A fetcher on the application's database, rules and fetch settings; close it when done.
+
+    ``prepare_processes`` above 1: worker processes parse, clean and prepare what is fetched
+    (``ingest.parallel.PooledPipeline``) while the polling threads write."""
+    pipeline: Pipeline
+    if prepare_processes > 1:
+        pipeline = PooledPipeline(
+            app.sessions, app.cleaner, app.signer, settings=app.settings, workers=prepare_processes,
+            deduper=app.deduper,
+        )
+    else:
+        pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
     return FeedFetcher(app.sessions, pipeline, app.settings.fetch)
 
 

@@ -279,6 +279,7 @@ class FeedFetcher:
 
     def close(self) -> None:
         self.http.close()
+        self.pipeline.close()
 
     def __enter__(self) -> FeedFetcher:
         return self
