@@ -255,11 +255,9 @@ class PooledPipeline(Pipeline):
     thread that calls it (the daemon's polls): each caller waits for its own input and writes it.
 
     The order of writes is the callers' order, as with ``Pipeline``. An input whose worker died
-    is tried again on a new pool, up to ``ATTEMPTS`` times (another input may have killed it);
-    then, or after ``timeout`` seconds, it is stored as an error naming it.
+    (on it or on another thread's input) is tried again alone in a pool of its own; if that dies
+    too, or after ``timeout`` seconds, it is stored as an error naming it.
     """
-
-    ATTEMPTS = 3
 
     def __init__(
         self,
@@ -279,8 +277,10 @@ class PooledPipeline(Pipeline):
         self.timeout = timeout
         self.task = task or prepare
         self._lock = threading.Lock()
+        self._alone_lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
+        self._closed = False
 
     def ingest(self, item: Input, documents: Sequence[ParsedDocument] | None = None) -> IngestResult:
         if documents is not None:  # blocks chosen by the caller: nothing to parse
@@ -291,30 +291,53 @@ class PooledPipeline(Pipeline):
         with self._lock:
             pool, self._pool = self._pool, None
             self._generation += 1
+            self._closed = True
         if pool is not None:
             end_pool(pool)
 
     def _prepared(self, item: Input) -> Prepared:
-        for _attempt in range(self.ATTEMPTS):
-            generation, pool = self._current_pool()
+        while True:
+            current = self._current_pool()
+            if current is None:
+                return failed_input(self, item, "not prepared: the pipeline was closed")
+            generation, pool = current
             try:
                 return pool.submit(self.task, item).result(timeout=self.timeout)
-            except BrokenProcessPool:
+            except (BrokenProcessPool, CancelledError):
+                # A worker died, on this input or another thread's: this one is tried alone.
                 self._discard(generation)
-            except CancelledError:
-                pass  # queued in a pool that another thread ended: try the next
+                return self._alone(item)
             except FutureTimeout:
                 self._discard(generation)
                 return failed_input(self, item, f"not prepared within {self.timeout:g} s; the worker was stopped")
             except RuntimeError as exc:
-                if "after shutdown" not in str(exc):  # another thread ended this pool: try the next
+                if "after shutdown" not in str(exc):
                     return failed_input(self, item, f"{type(exc).__name__}: {exc}")
+                # another thread ended this pool between our look and our submit: take the next
             except Exception as exc:
                 return failed_input(self, item, f"{type(exc).__name__}: {exc}")
-        return failed_input(self, item, "not prepared: the worker process died while preparing it")
 
-    def _current_pool(self) -> tuple[int, ProcessPoolExecutor]:
+    def _alone(self, item: Input) -> Prepared:
+        """``item`` in a pool of its own, one at a time: if that worker dies too, the input is the cause."""
+        with self._alone_lock:
+            if self._closed:
+                return failed_input(self, item, "not prepared: the pipeline was closed")
+            pool = new_pool(self.settings, 1)
+            try:
+                return pool.submit(self.task, item).result(timeout=self.timeout)
+            except BrokenProcessPool:
+                return failed_input(self, item, "not prepared: the worker process died while preparing it")
+            except FutureTimeout:
+                return failed_input(self, item, f"not prepared within {self.timeout:g} s; the worker was stopped")
+            except Exception as exc:
+                return failed_input(self, item, f"{type(exc).__name__}: {exc}")
+            finally:
+                end_pool(pool)
+
+    def _current_pool(self) -> tuple[int, ProcessPoolExecutor] | None:
         with self._lock:
+            if self._closed:
+                return None
             if self._pool is None:
                 self._pool = new_pool(self.settings, self.workers)
             return self._generation, self._pool

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from benchmarks.workload import Workload
 from ingest import parallel
 from ingest.app import App
-from ingest.parallel import ParallelIngest, Prepared
+from ingest.parallel import ParallelIngest, PooledPipeline, Prepared
 from ingest.pipeline import Input, Pipeline
 from store.models import Article, ArticleChange, ArticleParagraph, Fetch, RawDocument, Removal
 from tests.conftest import make_app
@@ -242,3 +243,24 @@ def test_fetch_with_prepare_processes_stores_what_the_serial_fetch_does(
     assert seen[1][0] == seen[0][0]
     for a, b in zip(seen[0][1], seen[1][1], strict=True):
         assert a == b
+
+
+def test_pooled_pipeline_shared_by_threads_records_a_dying_worker_as_that_input_error(
+    sqlite_app: App, corpus: Path
+) -> None:
+    pages = sorted(p for p in (corpus / "pages").glob("*.html") if ".expected" not in p.name)[8:14]
+    inputs = [Input(body=p.read_bytes(), source="corpus", location=str(p)) for p in pages]
+    inputs.insert(3, Input(body=pages[0].read_bytes(), source="corpus", location="crash.html"))
+    pipeline = PooledPipeline(
+        sqlite_app.sessions, sqlite_app.cleaner, sqlite_app.signer, settings=sqlite_app.settings, workers=2,
+        deduper=sqlite_app.deduper, task=crashing_task,
+    )
+    try:
+        with ThreadPoolExecutor(3) as threads:
+            results = list(threads.map(pipeline.ingest, inputs))
+    finally:
+        pipeline.close()
+    assert results[3].error == "crash.html: not prepared: the worker process died while preparing it"
+    assert [r.error for i, r in enumerate(results) if i != 3] == [None] * len(pages)
+    assert sum(r.created for r in results) == len(pages)
+    assert pipeline.ingest(inputs[0]).error == f"{inputs[0].location}: not prepared: the pipeline was closed"
