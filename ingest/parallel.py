@@ -184,7 +184,7 @@ class ParallelIngest:
                 if item is None:
                     exhausted = True
                     break
-                pending.append((item, self._current_pool().submit(self.task, item)))
+                pending.append((item, self._submit(item)))
             if not pending:
                 return
             item, future = pending.popleft()
@@ -224,6 +224,15 @@ class ParallelIngest:
     def _failed(self, item: Input, message: str) -> Prepared:
         return failed_input(self.pipeline, item, message)
 
+    def _submit(self, item: Input, pool: ProcessPoolExecutor | None = None) -> Future[Prepared]:
+        try:
+            return (pool or self._current_pool()).submit(self.task, item)
+        except BrokenProcessPool as exc:
+            # A worker died since the last look: the input waits for its turn like the others.
+            failed: Future[Prepared] = Future()
+            failed.set_exception(exc)
+            return failed
+
     def _current_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = new_pool(self.settings, self.workers)
@@ -247,7 +256,7 @@ class ParallelIngest:
             if future.done() and not future.cancelled() and future.exception() is None:
                 continue  # prepared before the old pool ended
             future.cancel()
-            pending[index] = (item, pool.submit(self.task, item))
+            pending[index] = (item, self._submit(item, pool))
 
 
 class PooledPipeline(Pipeline):
