@@ -18,18 +18,23 @@ class Repeat:
     similarity: float
 
 
+# Up to this many earlier blocks, intersecting sets directly (in C) costs less than keeping an index.
+DIRECT_COMPARISONS = 48
+
+
 def find_repeats(texts: Sequence[str], threshold: float = 0.8) -> list[Repeat | None]:
     """For each text, the earlier text it repeats (the first one at or over ``threshold``), or None.
 
-    An article holds tens of blocks, so the exact shingle Jaccard is computed instead of estimated:
-    an inverted index from shingle to the earlier blocks that hold it counts the shared shingles of
-    every pair that has any, which costs less than one MinHash per block and leaves no verdict to an
-    estimate. Blocks sharing nothing are never compared.
+    An article holds tens of blocks, so the exact shingle Jaccard is computed instead of estimated.
+    While few blocks are kept, each new one is intersected with every kept one; past
+    ``DIRECT_COMPARISONS`` an inverted index from shingle to the kept blocks that hold it counts the
+    shared shingles of every pair that has any, so long articles never compare blocks sharing
+    nothing. Either way the first kept block at or over the threshold is the answer.
     """
     result: list[Repeat | None] = []
     first_by_hash: dict[str, int] = {}
-    kept: list[tuple[int, int]] = []  # (index into texts, shingle count) of texts that repeat nothing
-    holders: dict[str, list[int]] = {}  # shingle -> positions in ``kept``
+    kept: list[tuple[int, set[str]]] = []  # (index into texts, shingles) of texts that repeat nothing
+    holders: dict[str, list[int]] | None = None  # shingle -> positions in ``kept``, once kept is long
     empty: list[int] = []
     for index, text in enumerate(texts):
         folded = normalize(text)
@@ -38,19 +43,35 @@ def find_repeats(texts: Sequence[str], threshold: float = 0.8) -> list[Repeat | 
             result.append(Repeat(first_by_hash[digest], "exact", 1.0))
             continue
         shingle_set = shingles(folded, normalized=True)
-        shared = Counter(chain.from_iterable([holders.get(shingle, empty) for shingle in shingle_set]))
+        size = len(shingle_set)
         found: Repeat | None = None
-        for position in sorted(shared):
-            other_index, other_size = kept[position]
-            common = shared[position]
-            similarity = common / (len(shingle_set) + other_size - common)
-            if similarity >= threshold:
-                found = Repeat(other_index, "near", similarity)
-                break
+        if holders is None:
+            for other_index, other in kept:
+                common = len(shingle_set & other)
+                if common:
+                    similarity = common / (size + len(other) - common)
+                    if similarity >= threshold:
+                        found = Repeat(other_index, "near", similarity)
+                        break
+        else:
+            shared = Counter(chain.from_iterable([holders.get(shingle, empty) for shingle in shingle_set]))
+            for position in sorted(shared):
+                other_index, other = kept[position]
+                common = shared[position]
+                similarity = common / (size + len(other) - common)
+                if similarity >= threshold:
+                    found = Repeat(other_index, "near", similarity)
+                    break
         result.append(found)
         if found is None:
             first_by_hash[digest] = index
-            for shingle in shingle_set:
-                holders.setdefault(shingle, []).append(len(kept))
-            kept.append((index, len(shingle_set)))
+            if holders is not None:
+                for shingle in shingle_set:
+                    holders.setdefault(shingle, []).append(len(kept))
+            kept.append((index, shingle_set))
+            if holders is None and len(kept) > DIRECT_COMPARISONS:
+                holders = {}
+                for position, (_, other) in enumerate(kept):
+                    for shingle in other:
+                        holders.setdefault(shingle, []).append(position)
     return result

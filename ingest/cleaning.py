@@ -79,6 +79,9 @@ class Cleaner:
         self._trailer_patterns = [re.compile(p, re.IGNORECASE) for p in rules.trailer_patterns]
         self._byline_patterns = [re.compile(p, re.IGNORECASE) for p in rules.byline_patterns]
         self._credit_patterns = [re.compile(p, re.IGNORECASE) for p in rules.credit_patterns]
+        self._credit_patterns_by_site = {
+            name: [*self._credit_patterns, *patterns] for name, patterns in self._site_credit_patterns.items()
+        }
         self._dateline_patterns = [re.compile(p) for p in rules.dateline_patterns]
         months = "|".join(sorted((re.escape(m) for m in rules.month_names), key=len, reverse=True))
         # "18 Oktober 2024." / "Dec. 22, 2024" / "22 Desember 2024" at the end of a caption.
@@ -117,8 +120,10 @@ class Cleaner:
 
     def is_credit_line(self, text: str, site: str | None = None) -> bool:
         stripped = text.strip()
-        patterns = [*self._credit_patterns, *self._site_credit_patterns.get(site or "", [])]
-        return len(stripped) < 300 and any(p.match(stripped) for p in patterns)
+        if len(stripped) >= 300:
+            return False
+        patterns = self._credit_patterns_by_site.get(site or "", self._credit_patterns)
+        return any(p.match(stripped) for p in patterns)
 
     def is_trailer(self, text: str) -> bool:
         stripped = text.strip()
