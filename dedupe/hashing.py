@@ -103,7 +103,15 @@ class ShingleHasher:
     def hash_texts(
         self, token_strings: Sequence[str], sizes: Sequence[int] | Int64Array | int
     ) -> tuple[UInt32Array, Int64Array]:
-        """Shingle hashes of each text, concatenated in text order, and how many each text has.
+        """Shingle hashes of each text, concatenated in text order, and how many each text has
+        (the high 32 bits of ``wide_hashes``)."""
+        wide, counts = self.wide_hashes(token_strings, sizes)
+        return (wide >> U64(32)).astype(np.uint32), counts
+
+    def wide_hashes(
+        self, token_strings: Sequence[str], sizes: Sequence[int] | Int64Array | int
+    ) -> tuple[UInt64Array, Int64Array]:
+        """64-bit shingle hashes of each text, concatenated in text order, and how many each text has.
 
         ``token_strings[i]`` holds text i's tokens joined by single spaces (empty for no
         tokens); ``sizes[i]`` (or one ``sizes`` for all) is its n-gram size. A text with fewer
@@ -136,7 +144,7 @@ class ShingleHasher:
         ).astype(np.int64)
         tokens_total = len(nonempty)
         if tokens_total == 0:
-            return np.zeros(0, dtype=np.uint32), shingle_counts
+            return np.zeros(0, dtype=U64), shingle_counts
         tokens = self._token_hashes(buffer, boundaries, starts[nonempty], ends[nonempty])
         # Shingle t spans tokens [t, t + width) of its own text: every full window, plus the
         # first token of a text shorter than its size (one shingle of all its tokens).
@@ -172,7 +180,7 @@ class ShingleHasher:
                 else:
                     chosen = widths == width
                     combined[chosen] = values[positions[chosen]]
-        return (fmix64(combined) >> U64(32)).astype(np.uint32), shingle_counts
+        return fmix64(combined), shingle_counts
 
     def _token_hashes(
         self, buffer: npt.NDArray[np.uint8], boundaries: Int64Array, starts: Int64Array, ends: Int64Array

@@ -24,7 +24,7 @@ from datasketch import LeanMinHash, MinHash
 
 from dedupe.hashing import ShingleHasher, shingle_hash32
 from dedupe.normalize import is_unspaced, normalize, tokens
-from dedupe.shingles import PARAGRAPH, SHINGLE_SCHEME, ShingleSizes, shingles
+from dedupe.shingles import DOCUMENT, PARAGRAPH, SHINGLE_SCHEME, ShingleSizes, shingles
 
 SCHEME = "affine32"
 _SCHEME_CODE = 1  # datasketch's LeanMinHash code for affine32
@@ -154,6 +154,21 @@ class Signer:
             hashes, counts = self._hasher.hash_texts(token_strings[first:last], chunk_sizes)
             out[first:last] = self.from_shingle_hashes(hashes, counts)
         return out
+
+    def document(
+        self, normalized: str, sizes: ShingleSizes = DOCUMENT
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint64]]:
+        """The signature of one normalised text (``signatures([text], normalized=True, sizes=sizes)[0]``)
+        and its distinct shingles as sorted 64-bit hashes, made in one pass."""
+        hashes = self.shingle_hashes(normalized, sizes)
+        row = self.from_shingle_hashes((hashes >> np.uint64(32)).astype(np.uint32), np.array([len(hashes)]))[0]
+        return row, np.unique(hashes)
+
+    def shingle_hashes(self, normalized: str, sizes: ShingleSizes = DOCUMENT) -> npt.NDArray[np.uint64]:
+        """The 64-bit hashes of a normalised text's shingles, one per n-gram (repeats included)."""
+        joined, unspaced = token_string(normalized)
+        hashes, _ = self._hasher.wide_hashes([joined], sizes.for_text(unspaced))
+        return hashes
 
     def from_shingle_hashes(self, hashes: npt.NDArray[np.uint32], counts: npt.NDArray[np.int64]) -> SignatureMatrix:
         """Signatures from concatenated shingle hash values and the number each text has."""

@@ -13,6 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from dedupe.normalize import is_unspaced, normalize, tokens
 from dedupe.shingles import DOCUMENT, ngrams
 
@@ -58,15 +61,24 @@ class StorySimilarity:
 
 
 def story_similarity(new: set[str], old: set[str]) -> StorySimilarity:
-    shared = len(new & old)
-    union = len(new) + len(old) - shared
-    smaller = min(len(new), len(old))
+    return _similarity(len(new & old), len(new), len(old))
+
+
+def hashed_story_similarity(new: npt.NDArray[np.uint64], old: npt.NDArray[np.uint64]) -> StorySimilarity:
+    """``story_similarity`` of two bodies given as sorted distinct 64-bit shingle hashes
+    (``Signer.document``): the same figures, without making the n-gram strings."""
+    return _similarity(len(np.intersect1d(new, old, assume_unique=True)), len(new), len(old))
+
+
+def _similarity(shared: int, size_new: int, size_old: int) -> StorySimilarity:
+    union = size_new + size_old - shared
+    smaller = min(size_new, size_old)
     return StorySimilarity(
         jaccard=shared / union if union else 0.0,
         containment=shared / smaller if smaller else 0.0,
         shared=shared,
-        size_new=len(new),
-        size_old=len(old),
+        size_new=size_new,
+        size_old=size_old,
     )
 
 

@@ -24,7 +24,6 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +36,7 @@ from dedupe.near import Candidate, NearBlock, NearMatch, NearRule, best_match
 from dedupe.normalize import norm_hash_of_normalized, tokens
 from dedupe.shingles import DOCUMENT
 from dedupe.signatures import SignatureParams, Signer
-from dedupe.story import Member, StoryRule, StorySimilarity, body_shingles, choose_text, story_similarity
+from dedupe.story import Member, StoryRule, StorySimilarity, choose_text, hashed_story_similarity
 from dedupe.template import TemplateRule, TemplateVerdict, template_verdict
 from ingest.cleaning import CleanArticle
 from ingest.documents import BlockKind
@@ -148,29 +147,21 @@ class PreparedArticle:
     body_words: int
     document_signature: npt.NDArray[np.uint32]
 
-    @cached_property
-    def body(self) -> set[str]:
-        """Body shingles (word 5-grams), made when a story comparison needs them."""
-        return body_shingles([b.normalized for b in self.blocks if b.kind == BlockKind.BODY.value], normalized=True)
+    body: npt.NDArray[np.uint64]  # body shingles (word 5-grams) as sorted distinct 64-bit hashes
 
 
 class StoredBody:
     """The kept blocks of a stored article as story matching and text choice see them."""
 
-    def __init__(self, blocks: int, body: list[str], shingles: set[str] | None = None) -> None:
+    def __init__(self, blocks: int, body: list[str], shingles: npt.NDArray[np.uint64] | None = None) -> None:
         self.blocks = blocks  # kept blocks of every kind
         self.body = body  # the body blocks' stored text
         self.words = sum(len(text.split()) for text in body)
-        if shingles is not None:
-            self.__dict__["shingles"] = shingles
+        self.shingles = shingles  # as ``PreparedArticle.body``; made when first compared
 
     @classmethod
     def of(cls, blocks: Sequence[dedupe_repo.StoredBlock]) -> StoredBody:
         return cls(len(blocks), [b.text for b in blocks if b.kind == BlockKind.BODY.value])
-
-    @cached_property
-    def shingles(self) -> set[str]:
-        return body_shingles(self.body)
 
 
 @dataclass
@@ -191,7 +182,7 @@ class LinkedArticle:
     signatures: npt.NDArray[np.uint32]
     document_row: npt.NDArray[np.uint32]
     row_positions: dict[int, int] = field(default_factory=dict)  # prepared row -> kept position
-    body: set[str] | None = None  # the kept body's shingles, when already made
+    body: npt.NDArray[np.uint64] | None = None  # the kept body's shingles, when the same as prepared
 
 
 class CorpusDeduper:
@@ -324,12 +315,13 @@ class CorpusDeduper:
             )
         signatures = self.signer.signatures([b.normalized for b in blocks], normalized=True)
         body = [b.normalized for b in blocks if b.kind == BlockKind.BODY.value]
-        document = self.signer.signatures([" ".join(body)], normalized=True, sizes=DOCUMENT)[0]
+        document, body_hashes = self.signer.document(" ".join(body), DOCUMENT)
         return PreparedArticle(
             blocks=blocks,
             signatures=signatures,
             body_words=sum(b.tokens for b in blocks if b.kind == BlockKind.BODY.value),
             document_signature=document,
+            body=body_hashes,
         )
 
     def link(
@@ -458,7 +450,7 @@ class CorpusDeduper:
             signatures=prepared.signatures,
             document_row=prepared.document_signature,
             row_positions=row_positions,
-            body=prepared.__dict__.get("body") if not any(b.kind == BlockKind.BODY.value for b in removed) else None,
+            body=prepared.body if not any(b.kind == BlockKind.BODY.value for b in removed) else None,
         )
 
     def _stored_hashes(self, norm_hashes: Iterable[str]) -> set[str]:
@@ -518,8 +510,6 @@ class CorpusDeduper:
     ) -> StoryMatch | None:
         found: list[int] | None = None
         if not linked:
-            # Nothing to compare with unless the body index has candidates: the body's shingles
-            # are then never made.
             found = self._body_candidates(session, prepared, own_id, before)
             if not found:
                 return None
@@ -540,7 +530,7 @@ class CorpusDeduper:
         for article_id in ranked:
             if article_id not in stamps or not stored[article_id].blocks:
                 continue
-            similarity = story_similarity(prepared.body, stored[article_id].shingles)
+            similarity = hashed_story_similarity(prepared.body, self._shingles(stored[article_id]))
             if not similarity.same_story(self.config.story):
                 continue
             score = max(similarity.jaccard, similarity.containment)
@@ -574,6 +564,12 @@ class CorpusDeduper:
         for article_id, body in found.items():
             self._remember_body(article_id, stamps[article_id], body)
         return found
+
+    def _shingles(self, body: StoredBody) -> npt.NDArray[np.uint64]:
+        if body.shingles is None:
+            folded = " ".join(normalize(text) for text in body.body)
+            body.shingles = np.unique(self.signer.shingle_hashes(folded, DOCUMENT))
+        return body.shingles
 
     def _remember_body(self, article_id: int, stamp: dedupe_repo.ArticleStamp, body: StoredBody) -> None:
         key = (article_id, stamp.version, stamp.modified_at)

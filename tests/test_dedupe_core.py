@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,9 @@ from dedupe.hashing import ShingleHasher, shingle_hash32
 from dedupe.lsh import BandIndex, LshParams, band_keys, fingerprints, sketch_similarity, sketches
 from dedupe.near import Candidate, NearBlock, NearRule, best_match
 from dedupe.normalize import normalize
-from dedupe.shingles import shingles
+from dedupe.shingles import DOCUMENT, shingles
 from dedupe.signatures import SignatureParams, SignatureParamsError, Signer
-from dedupe.story import StoryRule, body_shingles, story_similarity
+from dedupe.story import StoryRule, body_shingles, hashed_story_similarity, story_similarity
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +201,23 @@ def test_story_similarity_separates_copies_from_same_event_stories(corpus: Path)
     assert pairs >= 10
     story = stories[0].paragraphs
     assert story_similarity(body_shingles(story[:-1]), body_shingles(story)).same_story(rule)
+
+
+def test_hashed_story_similarity_equals_the_shingle_sets(corpus: Path) -> None:
+    """Bodies as 64-bit shingle hashes: the same signature, sizes and overlap as the n-gram sets,
+    in every script of the corpus (unspaced ones use grapheme 8-grams)."""
+    signer = Signer()
+    stories = Corpus(corpus).stories()
+    languages = {s.language for s in stories}
+    assert len(languages) >= 3
+    bodies = [" ".join(normalize(p) for p in s.paragraphs) for s in stories]
+    # Pairs that share text: a body against itself trimmed, and against the next story's.
+    pairs = [(b, " ".join(b.split()[: len(b.split()) * 2 // 3])) for b in bodies]
+    pairs += list(itertools.pairwise(bodies))
+    pairs += [("", bodies[0]), ("one two", "one two")]
+    for new, old in pairs:
+        row, new_hashes = signer.document(new)
+        assert np.array_equal(row, signer.signatures([new], normalized=True, sizes=DOCUMENT)[0])
+        old_hashes = signer.document(old)[1]
+        expected = story_similarity(body_shingles([new], normalized=True), body_shingles([old], normalized=True))
+        assert hashed_story_similarity(new_hashes, old_hashes) == expected
