@@ -420,6 +420,9 @@ def print_run(report: dict[str, Any]) -> None:
                     f"  workers  {phase['workers']} processes: parse+clean+prepare "
                     f"{phase['workers_ms_per_article_cpu']} ms/article CPU there, not in the rows above"
                 )
+        if report["workload"].get("workers", 1) > 1:
+            print("  vs trafilatura: not shown with workers (their extraction CPU is not in this process's)")
+            continue
         for clock, ratio in result["vs_trafilatura"].items():
             print(
                 f"  vs trafilatura ({clock}): ours extract+clean+dedupe+store "
