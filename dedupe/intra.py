@@ -22,7 +22,9 @@ class Repeat:
 DIRECT_COMPARISONS = 48
 
 
-def find_repeats(texts: Sequence[str], threshold: float = 0.8) -> list[Repeat | None]:
+def find_repeats(
+    texts: Sequence[str], threshold: float = 0.8, shingle_sets: Sequence[set[str] | None] | None = None
+) -> list[Repeat | None]:
     """For each text, the earlier text it repeats (the first one at or over ``threshold``), or None.
 
     An article holds tens of blocks, so the exact shingle Jaccard is computed instead of estimated.
@@ -30,6 +32,8 @@ def find_repeats(texts: Sequence[str], threshold: float = 0.8) -> list[Repeat | 
     ``DIRECT_COMPARISONS`` an inverted index from shingle to the kept blocks that hold it counts the
     shared shingles of every pair that has any, so long articles never compare blocks sharing
     nothing. Either way the first kept block at or over the threshold is the answer.
+
+    ``shingle_sets`` may hold a text's paragraph shingles already made (``shingles(text)``), or None.
     """
     result: list[Repeat | None] = []
     first_by_hash: dict[str, int] = {}
@@ -42,7 +46,8 @@ def find_repeats(texts: Sequence[str], threshold: float = 0.8) -> list[Repeat | 
         if digest in first_by_hash:
             result.append(Repeat(first_by_hash[digest], "exact", 1.0))
             continue
-        shingle_set = shingles(folded, normalized=True)
+        given = shingle_sets[index] if shingle_sets is not None else None
+        shingle_set = given if given is not None else shingles(folded, normalized=True)
         size = len(shingle_set)
         found: Repeat | None = None
         if holders is None:

@@ -7,6 +7,7 @@ module only applies it. Every dropped block is kept with its reason.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -79,9 +80,13 @@ class Cleaner:
         self._trailer_patterns = [re.compile(p, re.IGNORECASE) for p in rules.trailer_patterns]
         self._byline_patterns = [re.compile(p, re.IGNORECASE) for p in rules.byline_patterns]
         self._credit_patterns = [re.compile(p, re.IGNORECASE) for p in rules.credit_patterns]
-        self._credit_patterns_by_site = {
-            name: [*self._credit_patterns, *patterns] for name, patterns in self._site_credit_patterns.items()
+        self._credit_line = _any_match(self._credit_patterns)
+        self._credit_line_by_site = {
+            name: _any_match([*self._credit_patterns, *patterns])
+            for name, patterns in self._site_credit_patterns.items()
         }
+        self._trailer = _any_match(self._trailer_patterns)
+        self._byline = _any_match(self._byline_patterns)
         self._dateline_patterns = [re.compile(p) for p in rules.dateline_patterns]
         months = "|".join(sorted((re.escape(m) for m in rules.month_names), key=len, reverse=True))
         # "18 Oktober 2024." / "Dec. 22, 2024" / "22 Desember 2024" at the end of a caption.
@@ -122,16 +127,15 @@ class Cleaner:
         stripped = text.strip()
         if len(stripped) >= 300:
             return False
-        patterns = self._credit_patterns_by_site.get(site or "", self._credit_patterns)
-        return any(p.match(stripped) for p in patterns)
+        return self._credit_line_by_site.get(site or "", self._credit_line)(stripped)
 
     def is_trailer(self, text: str) -> bool:
         stripped = text.strip()
-        return len(stripped) <= 200 and any(p.match(stripped) for p in self._trailer_patterns)
+        return len(stripped) <= 200 and self._trailer(stripped)
 
     def is_byline(self, text: str) -> bool:
         stripped = text.strip()
-        return len(stripped) <= MAX_BYLINE_CHARS and any(p.match(stripped) for p in self._byline_patterns)
+        return len(stripped) <= MAX_BYLINE_CHARS and self._byline(stripped)
 
     def has_caption_prefix(self, text: str) -> bool:
         return text.strip().casefold().startswith(self._caption_prefixes)
@@ -217,12 +221,15 @@ class Cleaner:
         kept: list[tuple[int, ParsedBlock]] = []
         title_shingles = shingles(title) if title else set()
         folded_title = normalize(title) if title else ""
+        block_shingles: dict[int, set[str]] = {}  # by index, for the repeat search below
         for index, block in candidates:
             if title and block.kind is not BlockKind.CAPTION and len(block.text.split()) <= MAX_TITLE_WORDS:
                 folded = normalize(block.text)
-                similarity = 1.0 if folded == folded_title else jaccard(
-                    shingles(folded, normalized=True), title_shingles
-                )
+                if folded == folded_title:
+                    similarity = 1.0
+                else:
+                    block_shingles[index] = shingles(folded, normalized=True)
+                    similarity = jaccard(block_shingles[index], title_shingles)
                 if similarity >= self.near_threshold:
                     detail = "same as the title" if title_index is None else f"same as the title (block {title_index})"
                     removed.append(RemovedBlock(index, block.text, "repeated_title", detail, similarity))
@@ -231,7 +238,7 @@ class Cleaner:
 
         # Classify unknown blocks (plain text) as caption or body by their cues.
         texts = [b.text for _, b in kept]
-        repeats = find_repeats(texts, self.near_threshold)
+        repeats = find_repeats(texts, self.near_threshold, [block_shingles.get(index) for index, _ in kept])
         repeated_indices = {r.first_index for r in repeats if r is not None}
         classified: list[tuple[int, ParsedBlock]] = []
         for position, (index, block) in enumerate(kept):
@@ -303,6 +310,18 @@ class Cleaner:
             language=language,
             byline=byline,
         )
+
+
+def _any_match(patterns: list[re.Pattern[str]]) -> Callable[[str], bool]:
+    """Whether any of ``patterns`` matches at the start: one alternation, tried in order, in one call."""
+    try:
+        combined = re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE) if patterns else None
+    except re.error:  # named groups repeated across patterns: try them one by one
+        combined = None
+    if combined is None or any(p.flags != combined.flags for p in patterns):
+        return lambda text: any(p.match(text) for p in patterns)
+    match = combined.match
+    return lambda text: match(text) is not None
 
 
 def _marked_up_captions(first: ParsedBlock, second: ParsedBlock | None) -> bool:

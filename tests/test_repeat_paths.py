@@ -9,6 +9,7 @@ import pytest
 
 from benchmarks.workload import Workload
 from dedupe import find_repeats
+from dedupe.shingles import shingles
 from ingest.formats.feed import parse_feed
 from tests.conftest import CORPUS
 
@@ -44,3 +45,11 @@ def test_direct_and_indexed_search_agree(monkeypatch: pytest.MonkeyPatch) -> Non
     assert results[0] == results[1] == results[2]
     near = sum(1 for found in results[0] for r in found if r is not None and r.tier == "near")
     assert near > 50
+
+
+def test_shingles_handed_in_give_the_same_answer() -> None:
+    articles = _articles()[:200]
+    rng = random.Random(9)
+    for texts in articles:
+        given = [shingles(text) if rng.random() < 0.5 else None for text in texts]
+        assert find_repeats(texts, 0.8, given) == find_repeats(texts, 0.8)
