@@ -219,7 +219,7 @@ class Pipeline:
     def _store_input(self, item: Input, result: IngestResult) -> int:
         # The raw bytes and the fetch row commit first: whatever happens next, the input is kept.
         with self.sessions.begin() as session:
-            result.raw_document_id = repo.store_raw_document_id(
+            result.raw_document_id = repo.store_raw_document(
                 session,
                 content_hash(item.body),
                 item.body,
@@ -259,7 +259,7 @@ class Pipeline:
             error = "; ".join(str(e) for e in entry_errors)[:4000]
         warning = "; ".join(result.warnings)[:4000] or None
         with self.sessions.begin() as session:
-            result.fetch_id = repo.record_fetch_id(
+            result.fetch_id = repo.record_fetch(
                 session,
                 url=item.url or item.location,
                 outcome=outcome,

@@ -163,25 +163,8 @@ def store_raw_document(
     media_type: str | None,
     format: str,
     headers: dict[str, str] | None = None,
-) -> RawDocument:
-    """Store the exact bytes once per content hash; return the existing row when known."""
-    document_id = store_raw_document_id(
-        session, content_hash, body, url=url, media_type=media_type, format=format, headers=headers
-    )
-    return get_raw_document(session, document_id)
-
-
-def store_raw_document_id(
-    session: Session,
-    content_hash: str,
-    body: bytes,
-    *,
-    url: str | None,
-    media_type: str | None,
-    format: str,
-    headers: dict[str, str] | None = None,
 ) -> int:
-    """``store_raw_document`` without loading the row back: the id only."""
+    """Store the exact bytes once per content hash: the id of the new row, or of the existing one."""
     existing = _find_id(session, _RAW, "content_hash", content_hash)
     if existing is not None:
         return existing
@@ -228,42 +211,8 @@ def record_fetch(
     warning: str | None = None,
     articles_created: int = 0,
     articles_updated: int = 0,
-) -> Fetch:
-    fetch = Fetch(
-        feed_id=feed_id,
-        url=url,
-        started_at=started_at,
-        finished_at=utcnow(),
-        outcome=outcome,
-        http_status=http_status,
-        bytes=size,
-        raw_document_id=raw_document_id,
-        error=error,
-        warning=warning,
-        articles_created=articles_created,
-        articles_updated=articles_updated,
-    )
-    session.add(fetch)
-    session.flush()
-    return fetch
-
-
-def record_fetch_id(
-    session: Session,
-    *,
-    url: str,
-    outcome: str,
-    started_at: datetime,
-    feed_id: int | None = None,
-    http_status: int | None = None,
-    size: int | None = None,
-    raw_document_id: int | None = None,
-    error: str | None = None,
-    warning: str | None = None,
-    articles_created: int = 0,
-    articles_updated: int = 0,
 ) -> int:
-    """``record_fetch`` as one INSERT, without an ORM object: the new row's id."""
+    """One fetch row, as one INSERT without an ORM object: the new row's id."""
     values = {
         "feed_id": feed_id,
         "url": url,

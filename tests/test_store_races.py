@@ -22,8 +22,8 @@ def test_racing_writers_of_one_raw_document_and_source(app: App) -> None:
         try:
             with app.sessions.begin() as session:
                 source = repo.get_or_create_source(session, "wire")
-                raw = repo.store_raw_document(session, "1abc", body, url=None, media_type=None, format="feed")
-                ids.append((source.id, raw.id))
+                raw_id = repo.store_raw_document(session, "1abc", body, url=None, media_type=None, format="feed")
+                ids.append((source.id, raw_id))
         except BaseException as exc:
             errors.append(exc)
 

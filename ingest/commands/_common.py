@@ -55,6 +55,17 @@ def process_count(text: str) -> int:
     return value
 
 
+def add_prepare_processes_option(parser: argparse.ArgumentParser) -> None:
+    """``--prepare-processes N`` of the commands that fetch and write (``fetch``, ``run``)."""
+    parser.add_argument(
+        "--prepare-processes",
+        type=process_count,
+        default=1,
+        metavar="N",
+        help="processes that parse, clean and prepare what is fetched while polls write (default: 1, none extra)",
+    )
+
+
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")

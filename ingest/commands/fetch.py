@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingest.app import App
-from ingest.commands._common import add_command, print_json_line, process_count
+from ingest.commands._common import add_command, add_prepare_processes_option, print_json_line
 from ingest.daemon import default_worker_id
 from ingest.errors import InputError
 from ingest.fetching import open_fetcher
@@ -32,13 +32,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--all", action="store_true", help="fetch every active feed, due or not")
     parser.add_argument("--force", action="store_true", help="ignore validators and the unchanged-body check")
     parser.add_argument("--json", action="store_true", help="one JSON object per feed")
-    parser.add_argument(
-        "--prepare-processes",
-        type=process_count,
-        default=1,
-        metavar="N",
-        help="processes that parse, clean and prepare what is fetched while polls write (default: 1, none extra)",
-    )
+    add_prepare_processes_option(parser)
     parser.set_defaults(handler=run)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from config import load_feed_specs
 from ingest.app import App
-from ingest.commands._common import add_command, process_count
+from ingest.commands._common import add_command, add_prepare_processes_option
 from ingest.daemon import Daemon, DaemonOptions
 from ingest.fetching import open_fetcher, open_registry
 from ingest.fetching.polling import poller
@@ -32,13 +32,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--sync-seconds", type=float, default=30.0, help="how often to look for added/removed feeds")
     parser.add_argument("--jitter-seconds", type=float, default=30.0, help="random delay added to every poll")
     parser.add_argument("--max-workers", type=int, default=4, help="feeds polled at the same time")
-    parser.add_argument(
-        "--prepare-processes",
-        type=process_count,
-        default=1,
-        metavar="N",
-        help="processes that parse, clean and prepare what is fetched while polls write (default: 1, none extra)",
-    )
+    add_prepare_processes_option(parser)
     parser.add_argument("--shutdown-grace", type=float, default=20.0, metavar="SECONDS",
                         help="on SIGTERM, wait this long for polls in flight")
     parser.add_argument("--log-format", choices=["auto", "json", "console"], default="auto",

@@ -579,16 +579,16 @@ class FeedFetcher:
             return result
         if retrieved.parse_error is not None:
             with self.sessions.begin() as session:
-                raw = repo.store_raw_document(
+                raw_id = repo.store_raw_document(
                     session, retrieved.body_hash or content_hash(body.body), body.body, url=body.final_url,
                     media_type=retrieved.media_type, format=retrieved.format, headers=dict(body.headers) or None,
                 )
-                fetch = repo.record_fetch(
+                fetch_id = repo.record_fetch(
                     session, url=body.final_url, outcome="error", started_at=retrieved.started_at,
-                    feed_id=target.id, http_status=body.status, size=body.size, raw_document_id=raw.id,
+                    feed_id=target.id, http_status=body.status, size=body.size, raw_document_id=raw_id,
                     error=retrieved.parse_error,
                 )
-                result.fetch_ids.append(fetch.id)
+                result.fetch_ids.append(fetch_id)
             return self._failure(retrieved, result, retrieved.parse_error, None)
         return self._store_body(retrieved, result, now)
 
@@ -649,11 +649,11 @@ class FeedFetcher:
             if page.error is not None:
                 result.pages_failed += 1
                 with self.sessions.begin() as session:
-                    fetch = repo.record_fetch(
+                    fetch_id = repo.record_fetch(
                         session, url=str(document.url), outcome="error", started_at=page.started_at,
                         feed_id=target.id, http_status=page.error.status, error=str(page.error),
                     )
-                    result.fetch_ids.append(fetch.id)
+                    result.fetch_ids.append(fetch_id)
                 continue
             response = page.response
             assert response is not None
@@ -681,11 +681,11 @@ class FeedFetcher:
                 failures += 1
                 assert item.error is not None
                 with self.sessions.begin() as session:
-                    fetch = repo.record_fetch(
+                    fetch_id = repo.record_fetch(
                         session, url=item.url, outcome="error", started_at=item.started_at, feed_id=target.id,
                         error=str(item.error),
                     )
-                    result.fetch_ids.append(fetch.id)
+                    result.fetch_ids.append(fetch_id)
                 result.entry_errors += 1
                 continue
             fmt = target.format if target.format != "auto" else detect_format(item.body, item.url)
@@ -725,20 +725,20 @@ class FeedFetcher:
     def _record(self, retrieved: _Retrieved, *, outcome: str, url: str, raw_document_id: int | None = None) -> int:
         body = retrieved.body
         with self.sessions.begin() as session:
-            fetch = repo.record_fetch(
+            fetch_id = repo.record_fetch(
                 session, url=url, outcome=outcome, started_at=retrieved.started_at, feed_id=retrieved.target.id,
                 http_status=body.status if body else None, size=body.size if body else None,
                 raw_document_id=raw_document_id,
             )
-            return fetch.id
+            return fetch_id
 
     def _record_error(self, retrieved: _Retrieved, message: str, status: int | None) -> int:
         with self.sessions.begin() as session:
-            fetch = repo.record_fetch(
+            fetch_id = repo.record_fetch(
                 session, url=retrieved.target.url, outcome="error", started_at=retrieved.started_at,
                 feed_id=retrieved.target.id, http_status=status, error=message,
             )
-            return fetch.id
+            return fetch_id
 
     def _success(
         self,
