@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import statistics
 import threading
 import time
 import tracemalloc
@@ -169,10 +170,12 @@ def test_minimum_delay_between_requests_to_one_host(
     arrivals = sorted(r.at for r in feed_server.requests)
     gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert len(arrivals) == 4
-    # 0.25 s apart at the gate; arrival times carry thread-scheduling noise, so allow half of it.
-    # Without the gate the four requests arrive together (gaps of milliseconds).
-    assert min(gaps) >= 0.125, gaps
-    assert arrivals[-1] - arrivals[0] >= 3 * 0.25 - 0.05
+    # 0.25 s apart at the gate. Arrival times carry thread-scheduling noise: one request held up
+    # between the gate and the server shortens the gap after it, so the typical (median) gap is
+    # checked, and the span, which noise can only lengthen. Without the gate the four requests
+    # arrive together (gaps of milliseconds).
+    assert statistics.median(gaps) >= 0.2, gaps
+    assert arrivals[-1] - arrivals[0] >= 3 * 0.25 - 0.05, gaps
 
 
 def test_host_gate_counts_slots_per_host() -> None:
