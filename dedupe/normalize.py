@@ -165,10 +165,6 @@ def norm_hash_of_normalized(normalized: str) -> str:
     return NORM_HASH_VERSION + digest
 
 
-def is_unspaced_char(char: str) -> bool:
-    return _UNSPACED_CHAR.match(char) is not None
-
-
 def is_unspaced(normalized: str) -> bool:
     """True when most letters belong to scripts written without spaces between words."""
     if normalized.isascii() or _UNSPACED_CHAR.search(normalized) is None:

@@ -23,7 +23,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -806,10 +806,6 @@ def _still_holds(link: ArticleParagraph, target: ArticleParagraph, rule: NearRul
         return target.norm_hash == link.norm_hash
     compared = NearBlock(normalize(link.text)).compare(NearBlock(normalize(target.text)), rule)
     return compared is not None and compared[0] >= compared[1]
-
-
-def utc_from_day(day: int) -> datetime:
-    return datetime.fromtimestamp(day * 86400, tz=UTC)
 
 
 __all__ = ["CorpusDeduper", "DedupeConfig", "IndexStateError", "LinkedArticle", "RebuildReport", "SignatureParams"]

@@ -10,8 +10,7 @@ executemany where there are several rows: the ORM's unit of work cost more than 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -517,48 +516,6 @@ def removals_of(session: Session, article_id: int) -> list[Removal]:
     )
 
 
-@dataclass(frozen=True)
-class ParagraphPlace:
-    article_id: int
-    position: int
-    kind: str
-    norm_hash: str
-
-
-def first_places_by_hash(
-    session: Session, norm_hashes: Iterable[str], exclude_article_id: int | None = None
-) -> dict[str, ParagraphPlace]:
-    """For each hash, the earliest stored paragraph (lowest article id, then position) with it.
-
-    Only paragraphs that are themselves first occurrences are returned, so links always point
-    at the original and never chain.
-    """
-    wanted = sorted(set(norm_hashes))
-    if not wanted:
-        return {}
-    places: dict[str, ParagraphPlace] = {}
-    query = (
-        select(
-            ArticleParagraph.norm_hash,
-            ArticleParagraph.article_id,
-            ArticleParagraph.position,
-            ArticleParagraph.kind,
-        )
-        .join(Article, Article.id == ArticleParagraph.article_id)
-        .where(
-            ArticleParagraph.norm_hash.in_(wanted),
-            ArticleParagraph.duplicate_of_article_id.is_(None),
-            Article.deleted_at.is_(None),
-        )
-        .order_by(ArticleParagraph.article_id, ArticleParagraph.position)
-    )
-    if exclude_article_id is not None:
-        query = query.where(ArticleParagraph.article_id != exclude_article_id)
-    for norm_hash, article_id, position, kind in session.execute(query):
-        places.setdefault(norm_hash, ParagraphPlace(article_id, position, kind, norm_hash))
-    return places
-
-
 def list_articles(
     session: Session, source_name: str | None = None, include_deleted: bool = False, limit: int | None = None
 ) -> list[tuple[Article, str]]:
@@ -570,19 +527,6 @@ def list_articles(
     if limit is not None:
         query = query.limit(limit)
     return [(row[0], row[1]) for row in session.execute(query)]
-
-
-def changes_since(session: Session, since_seq: int, batch_size: int = 500) -> Iterator[ArticleChange]:
-    """Change-log rows with ``seq > since_seq`` in order, read in batches."""
-    last = since_seq
-    while True:
-        rows: Sequence[ArticleChange] = session.scalars(
-            select(ArticleChange).where(ArticleChange.seq > last).order_by(ArticleChange.seq).limit(batch_size)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].seq
 
 
 def count_rows(session: Session, model: type[object]) -> int:
