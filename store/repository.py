@@ -82,23 +82,14 @@ _INSERT_IF_NEW = {
 # --- sources and feeds -------------------------------------------------------------------------
 
 
-def _insert_ignoring_conflict(session: Session, model: type[Any], key: str, values: dict[str, Any]) -> None:
-    """INSERT ... ON CONFLICT (key) DO NOTHING, on SQLite and PostgreSQL.
-
-    Two workers creating the same row at once must both succeed: the loser waits for the
-    winner's commit (PostgreSQL) or its write lock (SQLite), then finds the row.
-    """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=[key]))
+def source_id(session: Session, name: str) -> int:
+    """The id of the source called ``name``, created when new (one query when it exists)."""
+    found = _find_id(session, _SOURCES, "name", name)
+    return found if found is not None else _create_id(session, _SOURCES, "name", {"name": name, "created_at": utcnow()})
 
 
 def get_or_create_source(session: Session, name: str) -> Source:
-    source = session.scalar(select(Source).where(Source.name == name))
-    if source is None:
-        _insert_ignoring_conflict(session, Source, "name", {"name": name, "created_at": utcnow()})
-        source = session.scalars(select(Source).where(Source.name == name)).one()
-    return source
+    return get_source(session, source_id(session, name))
 
 
 def _find_id(session: Session, table: Table, key: str, value: Any) -> int | None:
@@ -117,12 +108,6 @@ def _create_id(session: Session, table: Table, key: str, values: dict[str, Any])
     if found is None:  # another writer's row, committed while this INSERT waited
         found = connection.execute(_ID_BY_KEY[table.name, key], {"key": values[key]}).scalar_one()
     return int(found)
-
-
-def source_id(session: Session, name: str) -> int:
-    """The id of the source called ``name``, created when new (one query when it exists)."""
-    found = _find_id(session, _SOURCES, "name", name)
-    return found if found is not None else _create_id(session, _SOURCES, "name", {"name": name, "created_at": utcnow()})
 
 
 def get_source(session: Session, source_id: int) -> Source:
