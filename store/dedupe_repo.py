@@ -81,17 +81,6 @@ def _blocks_sql(where: str, *lists: str) -> TextualSelect:
     return statement.bindparams(*(bindparam(name, expanding=True) for name in lists)).columns(*_BLOCK_COLUMNS)
 
 
-_EARLIEST_SQL = _blocks_sql(
-    "p.norm_hash IN :hashes AND (p.duplicate_tier IS NULL OR p.duplicate_tier != 'exact')"
-    " ORDER BY p.article_id, p.position",
-    "hashes",
-)
-_EARLIEST_EXCLUDING_SQL = _blocks_sql(
-    "p.norm_hash IN :hashes AND (p.duplicate_tier IS NULL OR p.duplicate_tier != 'exact')"
-    " AND p.article_id != :exclude ORDER BY p.article_id, p.position",
-    "hashes",
-)
-_BLOCKS_AT_SQL = _blocks_sql("p.article_id IN :articles AND p.position IN :positions", "articles", "positions")
 _ARTICLE_BLOCKS_SQL = _blocks_sql("p.article_id IN :articles ORDER BY p.article_id, p.position", "articles")
 
 
@@ -110,29 +99,67 @@ def earliest_by_hash(
     exact original of a later one.
     """
     wanted = sorted(set(norm_hashes))
-    if not wanted:
-        return {}
-    if exclude_article_id is None:
-        rows = _run(session, _EARLIEST_SQL, {"hashes": wanted})
-    else:
-        rows = _run(session, _EARLIEST_EXCLUDING_SQL, {"hashes": wanted, "exclude": exclude_article_id})
     found: dict[str, StoredBlock] = {}
-    for row in rows:
-        found.setdefault(row.norm_hash, _block(row))
+    for start in range(0, len(wanted), 50):
+        chunk = wanted[start : start + 50]
+        params: dict[str, object] = {f"h{i}": h for i, h in enumerate(chunk)}
+        if exclude_article_id is not None:
+            params["exclude"] = exclude_article_id
+        for row in _run(session, _earliest_sql(len(chunk), exclude_article_id is not None), params):
+            found[row.norm_hash] = _block(row)
     return found
+
+
+@functools.lru_cache(maxsize=128)
+def _earliest_sql(count: int, excluding: bool) -> TextualSelect:
+    """One ``ORDER BY ... LIMIT 1`` subquery per hash, joined by ``UNION ALL``.
+
+    The (norm_hash, article_id, position) index yields a hash's rows in order, so each subquery
+    stops at the first live non-exact one: a line every article of a source carries, and all its
+    exact copies, are not read (reading every row of the hashes and keeping the first per hash
+    cost more as the store grew).
+    """
+    part = (
+        "SELECT * FROM (SELECT p.article_id, p.position, p.kind, p.text, p.norm_hash, p.duplicate_tier,"
+        " p.signature FROM article_paragraphs p JOIN articles a ON a.id = p.article_id"
+        " WHERE p.norm_hash = :h{i} AND (p.duplicate_tier IS NULL OR p.duplicate_tier != 'exact')"
+        " AND a.deleted_at IS NULL{exclude} ORDER BY p.article_id, p.position LIMIT 1) AS t{i}"
+    )
+    exclude = " AND p.article_id != :exclude" if excluding else ""
+    statement = " UNION ALL ".join(part.format(i=i, exclude=exclude) for i in range(count))
+    return text(statement).columns(*_BLOCK_COLUMNS)
 
 
 def blocks_at(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple[int, int], StoredBlock]:
     """The live stored blocks at these (article id, position) places."""
-    wanted = set(places)
+    wanted = sorted(set(places))
     found: dict[tuple[int, int], StoredBlock] = {}
-    # The places themselves, not every block of their articles: near candidates are single blocks
-    # of many different articles.
-    for articles, positions in _place_chunks(wanted):
-        for row in _run(session, _BLOCKS_AT_SQL, {"articles": articles, "positions": positions}):
-            if (row.article_id, row.position) in wanted:
-                found[row.article_id, row.position] = _block(row)
+    for start in range(0, len(wanted), _PLACES_PER_STATEMENT):
+        chunk = wanted[start : start + _PLACES_PER_STATEMENT]
+        # Padded with its last place to a multiple of 8: a few statement shapes, each compiled once.
+        chunk += chunk[-1:] * (-len(chunk) % 8)
+        params: dict[str, object] = {}
+        for i, (article_id, position) in enumerate(chunk):
+            params[f"a{i}"], params[f"p{i}"] = article_id, position
+        for row in _run(session, _blocks_at_sql(len(chunk)), params):
+            found[row.article_id, row.position] = _block(row)
     return found
+
+
+_PLACES_PER_STATEMENT = 64
+
+
+@functools.lru_cache(maxsize=16)
+def _blocks_at_sql(count: int) -> TextualSelect:
+    """Exactly the places, one index probe each on both databases.
+
+    Near candidates are single blocks of many different articles: ``article_id IN (...) AND
+    position IN (...)`` probed every pair of the two lists and read every block found there,
+    mostly other blocks of the candidates' articles, and more of them as candidates grew with the
+    store.
+    """
+    places = " OR ".join(f"(p.article_id = :a{i} AND p.position = :p{i})" for i in range(count))
+    return text(f"{_LIVE_BLOCKS_SQL} AND ({places})").columns(*_BLOCK_COLUMNS)
 
 
 def _place_chunks(places: set[tuple[int, int]]) -> Iterator[tuple[list[int], list[int]]]:

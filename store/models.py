@@ -227,7 +227,9 @@ class ArticleParagraph(Base):
     __tablename__ = "article_paragraphs"
     __table_args__ = (
         UniqueConstraint("article_id", "position"),
-        Index("ix_article_paragraphs_norm_hash", "norm_hash"),
+        # By hash, then in (article, position) order: the earliest block with a hash is the
+        # first index entry that qualifies, not a sort of every copy.
+        Index("ix_article_paragraphs_norm_hash_place", "norm_hash", "article_id", "position"),
         # Links into an article are looked up (relinking, deletes setting them NULL) by target.
         Index("ix_article_paragraphs_duplicate_of_article_id", "duplicate_of_article_id"),
     )
