@@ -44,3 +44,38 @@ def test_remembered_words_are_bounded_and_forgetting_them_changes_nothing(monkey
     ours.rank(text)
     assert ours.rank(text) == first
     assert len(ours._words) <= 50 + 120
+
+
+def test_the_head_of_the_ranking_is_ranks_head() -> None:
+    ours = _identifier()
+    samples = [" ".join(t.split())[:SAMPLE_CHARS] for t in _texts()]
+    samples += ["", "x", "ok " * 500, "中文文本 " * 40, "Der Hund. Le chien. The dog. Anjing itu."]
+    for sample in samples:
+        for count in (1, 8, 200):
+            assert ours.ranked(sample, count) == ours.rank(sample)[:count], sample[:80]
+
+
+def _feed_entry_texts() -> list[str]:
+    import feedparser
+
+    from ingest.formats.fragments import fragment_blocks
+
+    texts = []
+    for path in sorted((CORPUS / "feeds").glob("*")):
+        if path.is_dir() or path.suffix == ".json":
+            continue
+        for entry in feedparser.parse(path.read_bytes()).entries:
+            html = (entry.get("content") or [{}])[0].get("value") or entry.get("summary") or ""
+            text = " ".join(block.text for block in fragment_blocks(html))
+            if len(text) > 200:
+                texts.append(text)
+    return texts
+
+
+def test_the_sample_decides_as_a_three_times_longer_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = _texts() + _feed_entry_texts()
+    assert sum(len(t) > 3 * SAMPLE_CHARS for t in texts) > 50
+    decided = [language.decide_language(None, t) for t in texts]
+    monkeypatch.setattr(language, "SAMPLE_CHARS", 3 * SAMPLE_CHARS)
+    assert [language.decide_language(None, t) for t in texts] == decided
+    assert {"en", "id"} <= set(decided)
