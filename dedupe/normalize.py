@@ -180,7 +180,15 @@ def tokens(normalized: str) -> list[str]:
     """Words, or graphemes in unspaced scripts, of already normalised text."""
     if normalized.isascii() or _UNSPACED_CHAR.search(normalized) is None:
         return normalized.split()
-    return _TOKEN.findall(normalized)  # type: ignore[no-any-return]
+    # No token spans a space, so only the words holding an unspaced character need the grapheme
+    # pattern: a spaced text quoting a few such words is not read character by character.
+    found: list[str] = []
+    for word in normalized.split():
+        if word.isascii() or _UNSPACED_CHAR.search(word) is None:
+            found.append(word)
+        else:
+            found.extend(_TOKEN.findall(word))
+    return found
 
 
 def word_count(text: str) -> int:

@@ -75,6 +75,19 @@ def test_a_near_copy_is_found_and_confirmed_in_every_script(corpus: Path, langua
     assert unrelated is not None and unrelated[0] < unrelated[1]
 
 
+def test_tokens_are_the_grapheme_pattern_over_the_whole_text(corpus: Path) -> None:
+    from dedupe.normalize import _TOKEN
+
+    texts = [normalize(p) for language in (*PAGES, "ko") for p in paragraphs(corpus, language)]
+    english = normalize("Seoul said on Friday")
+    # Spaced text quoting unspaced words, marks after them, unspaced runs glued to Latin letters.
+    texts += [f"{english} {t[:30]} {english}" for t in texts[:40]]
+    texts += [normalize("abc東京def 서울\u0301 ok ก\u0e34\u0e48ข x\u0301y")]
+    assert any(is_unspaced(t) for t in texts) and any(not is_unspaced(t) for t in texts)
+    for text in texts:
+        assert tokens(text) == _TOKEN.findall(text), text[:60]
+
+
 @pytest.mark.parametrize("language", UNSPACED)
 def test_unspaced_scripts_are_tokenised_by_grapheme(corpus: Path, language: str) -> None:
     text = normalize(paragraphs(corpus, language)[0])
