@@ -42,7 +42,7 @@ def classify(text: str, lexicon: Lexicon) -> BoilerplateVerdict | None:
     if folded in lexicon.dangling_labels:
         return BoilerplateVerdict("dangling_label", folded)
     lowered = text.strip().casefold()
-    for prefix in lexicon.promo_prefixes:
-        if lowered.startswith(prefix) and len(folded.split()) <= 30:
-            return BoilerplateVerdict("promo", prefix)
-    return None
+    # One C-level test for the common case (no promo prefix); the loop only names the match.
+    if not lowered.startswith(lexicon.promo_prefixes) or len(folded.split()) > 30:
+        return None
+    return BoilerplateVerdict("promo", next(p for p in lexicon.promo_prefixes if lowered.startswith(p)))
