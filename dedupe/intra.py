@@ -52,9 +52,14 @@ def find_repeats(
         found: Repeat | None = None
         if holders is None:
             for other_index, other in kept:
+                # Jaccard is at most the smaller set's size over the larger's (rounding is
+                # monotone, so the float test is as exact): most pairs need no intersection.
+                other_size = len(other)
+                if (size / other_size if size < other_size else other_size / size if size else 1.0) < threshold:
+                    continue
                 common = len(shingle_set & other)
                 if common:
-                    similarity = common / (size + len(other) - common)
+                    similarity = common / (size + other_size - common)
                     if similarity >= threshold:
                         found = Repeat(other_index, "near", similarity)
                         break
