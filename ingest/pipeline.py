@@ -104,7 +104,8 @@ class PreparedEntry:
 class PreparedInput:
     """What the pure stages (format, parse, clean, dedupe prepare) made of one input.
 
-    Needs no database and pickles, so worker processes can make it (``ingest.parallel``). A parse
+    Needs no database and pickles, so worker processes can make it (``ingest.parallel``); pickled
+    (or copied), it leaves the documents' parsed blocks behind (see ``_pack_input``). A parse
     failure is ``error``; an entry that failed to clean or prepare is its error outcome.
     """
 
