@@ -366,7 +366,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             app, pipeline = open_app(url)
             try:
                 page_phase = run_phase(app, pipeline, pages, args.workers)
-                feed_phase = run_phase(app, pipeline, workload.feed_items(args.feed), args.workers)
+                # Made before the phase: writing the synthetic feeds is not the pipeline's work.
+                feed_phase = run_phase(app, pipeline, list(workload.feed_items(args.feed)), args.workers)
             finally:
                 app.close()
         traf = report["trafilatura"]
