@@ -160,8 +160,9 @@ class StoredBody:
         self.shingles = shingles  # as ``PreparedArticle.body``; made when first compared
 
     @classmethod
-    def of(cls, blocks: Sequence[dedupe_repo.StoredBlock]) -> StoredBody:
-        return cls(len(blocks), [b.text for b in blocks if b.kind == BlockKind.BODY.value])
+    def of(cls, blocks: Sequence[tuple[str, str]]) -> StoredBody:
+        """From a stored article's blocks as (kind, text)."""
+        return cls(len(blocks), [text for kind, text in blocks if kind == BlockKind.BODY.value])
 
 
 @dataclass
@@ -558,9 +559,9 @@ class CorpusDeduper:
                 missing.append(article_id)
             else:
                 found[article_id] = body
-        blocks = dedupe_repo.article_blocks(session, missing) if missing else {}
+        texts = dedupe_repo.article_texts(session, missing) if missing else {}
         for article_id in missing:
-            found[article_id] = StoredBody.of(blocks.get(article_id, []))
+            found[article_id] = StoredBody.of(texts.get(article_id, []))
         for article_id, body in found.items():
             self._remember_body(article_id, stamps[article_id], body)
         return found

@@ -127,3 +127,12 @@ def test_blocks_at_reads_exactly_the_live_places(app: App, store: list[int]) -> 
         for (article_id, position), block in found.items():
             assert (block.article_id, block.position) == (article_id, position)
         assert dedupe_repo.blocks_at(session, []) == {}
+
+
+def test_article_texts_are_the_kinds_and_texts_of_article_blocks(app: App, store: list[int]) -> None:
+    with app.sessions() as session:
+        texts = dedupe_repo.article_texts(session, [*store, 10**9])
+        blocks = dedupe_repo.article_blocks(session, store)
+    assert store[0] not in texts  # deleted
+    assert texts == {a: [(b.kind, b.text) for b in found] for a, found in blocks.items()}
+    assert len(texts) == len(store) - 1
