@@ -198,7 +198,7 @@ def _unpack_input(
         ) = item
         kind_of = _KINDS
         clean = CleanArticle(
-            document=ParsedDocument([], *document_values),  # type: ignore[arg-type]
+            document=ParsedDocument(blocks=[], **dict(zip(_DOCUMENT_FIELDS, document_values, strict=True))),  # type: ignore[arg-type]
             blocks=[CleanBlock(i, kind_of[k], t, c) for i, k, t, c in zip(indices, kinds, texts, credits, strict=True)],
             removed=[RemovedBlock(*r) for r in removed],
             **dict(zip(_CLEAN_FIELDS, clean_values, strict=True)),  # type: ignore[arg-type]
