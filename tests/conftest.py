@@ -9,6 +9,7 @@ the run instead of skipping.
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,12 @@ def fetch_env(app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> F
 @pytest.fixture
 def sqlite_fetch_env(sqlite_app: App, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> FetchEnv:
     return FetchEnv(sqlite_app.database_url, tmp_path, capsys)
+
+
+def edit_words(text: str, count: int, seed: int) -> str:
+    """Replace ``count`` words in the middle of ``text`` (a wire desk's small edits)."""
+    rng = random.Random(seed)
+    words = text.split()
+    for index in rng.sample(range(2, len(words) - 2), count):
+        words[index] = words[index][::-1] + "x"
+    return " ".join(words)

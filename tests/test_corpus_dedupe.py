@@ -7,7 +7,6 @@ and updated, same-event stories kept apart, the index rebuilt from SQL, paramete
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from config import load_settings
 from ingest.app import App
 from ingest.cli import main
 from store import repository as repo
+from tests.conftest import edit_words
 
 # Real boilerplate lines, from trafilatura's evaluation data ("must not appear" snippets).
 TEMPLATE_LINES = ["Can we answer your question on the coronavirus?", "Four out of five jobs affected by virus globally"]
@@ -65,15 +65,6 @@ def cli(database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 @pytest.fixture(scope="module")
 def stories(corpus: Path) -> Corpus:
     return Corpus(corpus)
-
-
-def edit_words(text: str, count: int, seed: int) -> str:
-    """Replace ``count`` words in the middle of ``text`` (a wire desk's small edits)."""
-    rng = random.Random(seed)
-    words = text.split()
-    for index in rng.sample(range(2, len(words) - 2), count):
-        words[index] = words[index][::-1] + "x"
-    return " ".join(words)
 
 
 def long_paragraphs(story: Story, minimum: int = 20) -> list[str]:

@@ -4,7 +4,6 @@ whose own exact copies point at it, and a deleted article."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,7 @@ from ingest.app import App
 from ingest.pipeline import Input, Pipeline
 from store import dedupe_repo
 from store.models import Article, ArticleParagraph, utcnow
-
-
-def edit_words(text: str, count: int, seed: int) -> str:
-    rng = random.Random(seed)
-    words = text.split()
-    for index in rng.sample(range(2, len(words) - 2), count):
-        words[index] = words[index][::-1] + "x"
-    return " ".join(words)
+from tests.conftest import edit_words
 
 
 def ingest(pipeline: Pipeline, key: str, title: str, blocks: list[str], source: str) -> int:
