@@ -79,3 +79,14 @@ def test_the_sample_decides_as_a_three_times_longer_one(monkeypatch: pytest.Monk
     monkeypatch.setattr(language, "SAMPLE_CHARS", 3 * SAMPLE_CHARS)
     assert [language.decide_language(None, t) for t in texts] == decided
     assert {"en", "id"} <= set(decided)
+
+
+def test_remembered_words_add_nothing_for_the_garbage_collector_to_walk() -> None:
+    import gc
+
+    ours = _identifier()
+    for text in _texts()[:30]:
+        ours.rank(" ".join(text.split())[:SAMPLE_CHARS])
+    gc.collect()
+    assert len(ours._words) > 1000
+    assert not any(gc.is_tracked(value) or gc.is_tracked(key) for key, value in ours._words.items())

@@ -47,7 +47,9 @@ class _Identifier(langid.LanguageIdentifier):  # type: ignore[misc]
 
     def __init__(self, nb_ptc: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(np.asarray(nb_ptc, dtype=np.float32), *args, **kwargs)
-        self._words: dict[tuple[int, bytes], tuple[int, list[int]]] = {}
+        # Values hold tuples, not lists: tuples of ints leave the garbage collector's sight, so
+        # the table (up to MAX_CACHED_WORDS words) adds nothing to what each full collection walks.
+        self._words: dict[tuple[int, bytes], tuple[int, tuple[int, ...]]] = {}
         # ``rank`` reports the first column of each label (aliases fold into it).
         first: dict[str, int] = {}
         for column, label in enumerate(self.nb_classes):
@@ -88,7 +90,7 @@ class _Identifier(langid.LanguageIdentifier):  # type: ignore[misc]
                 walked = nextmove[rowbase[walked] + 32]  # the space that ended the word
                 if output[walked] >= 0:
                     found.append(output[walked])
-                known = words[(state, word)] = (walked, found)
+                known = words[(state, word)] = (walked, tuple(found))
             state = known[0]
             features.extend(known[1])
         for byte in last:
