@@ -162,21 +162,6 @@ def _blocks_at_sql(count: int) -> TextualSelect:
     return text(f"{_LIVE_BLOCKS_SQL} AND ({places})").columns(*_BLOCK_COLUMNS)
 
 
-def _place_chunks(places: set[tuple[int, int]]) -> Iterator[tuple[list[int], list[int]]]:
-    """(article ids, positions) whose cross product covers ``places``, 500 articles at a time.
-
-    ``article_id IN (...) AND position IN (...)`` is an index probe per pair on both databases;
-    SQLite reads the whole table for a row-value ``(article_id, position) IN ((...), ...)``.
-    """
-    by_article: dict[int, set[int]] = defaultdict(set)
-    for article_id, position in places:
-        by_article[article_id].add(position)
-    articles = sorted(by_article)
-    for start in range(0, len(articles), 500):
-        chunk = articles[start : start + 500]
-        yield chunk, sorted({p for a in chunk for p in by_article[a]})
-
-
 def article_blocks(session: Session, article_ids: Iterable[int]) -> dict[int, list[StoredBlock]]:
     """Every live block of these articles, in order."""
     ids = sorted(set(article_ids))
@@ -521,23 +506,7 @@ def lookup_bands(session: Session, kind: int, keys: Sequence[int], min_day: int)
 
 def block_signatures(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     """Stored signatures of the live blocks at exactly these (article id, position) places."""
-    wanted = set(places)
-    found: dict[tuple[int, int], bytes] = {}
-    for articles, positions in _place_chunks(wanted):
-        rows = session.execute(
-            select(ArticleParagraph.article_id, ArticleParagraph.position, ArticleParagraph.signature)
-            .join(Article, Article.id == ArticleParagraph.article_id)
-            .where(
-                ArticleParagraph.article_id.in_(articles),
-                ArticleParagraph.position.in_(positions),
-                Article.deleted_at.is_(None),
-                ArticleParagraph.signature.is_not(None),
-            )
-        )
-        found.update(
-            {(a, p): signature for a, p, signature in rows if signature and (a, p) in wanted}
-        )
-    return found
+    return {place: block.signature for place, block in blocks_at(session, places).items() if block.signature}
 
 
 def delete_bands(session: Session, article_id: int, kind: int | None = None) -> None:
