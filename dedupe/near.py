@@ -39,10 +39,10 @@ class NearRule:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A block the index proposed: the caller's reference, its normalised text, the estimate."""
+    """A block the index proposed: the caller's reference, its tokens, the estimate."""
 
     ref: int
-    normalized: str
+    block: NearBlock
     estimated: float
 
 
@@ -83,7 +83,7 @@ def best_match(block: NearBlock, candidates: Sequence[Candidate], rule: NearRule
     """The most similar candidate that clears the bar (ties: the first given, i.e. the earliest)."""
     best: NearMatch | None = None
     for candidate in candidates:
-        compared = block.compare(NearBlock(candidate.normalized), rule)
+        compared = block.compare(candidate.block, rule)
         if compared is None:
             continue
         similarity, bar, size = compared

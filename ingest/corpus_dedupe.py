@@ -80,6 +80,10 @@ TEMPLATE_COUNT_CAP = 50
 # Stored bodies kept in memory (their normalised text, 5-gram set and word count), by article
 # stamp: story candidates and cluster members are mostly recent articles, read again and again.
 BODY_CACHE_SIZE = 1024
+# Near candidates' tokens and n-gram sets, by block hash (a hash names one normalised text, so an
+# entry never goes stale): wire paragraphs are proposed as candidates to article after article,
+# and normalising and splitting them again each time made every article cost more than the last.
+NEAR_BLOCK_CACHE_SIZE = 4096
 # Band keys per block taken as lock keys in the shared SQL index (with every body band key).
 LOCKED_BANDS = 4
 
@@ -203,6 +207,7 @@ class CorpusDeduper:
         # Hashes held by stored blocks (memory index only: one writer); None: ask the database.
         self.known: KnownHashes | None = None
         self._bodies: OrderedDict[tuple[int, int, datetime], StoredBody] = OrderedDict()
+        self._near_blocks: OrderedDict[str, NearBlock] = OrderedDict()
 
     @property
     def batches_writes(self) -> bool:
@@ -496,7 +501,7 @@ class CorpusDeduper:
             block = stored.get(unpack_ref(ref))
             if block is None:
                 continue
-            per_row.setdefault(rows[query], []).append(Candidate(ref, normalize(block.text), estimate))
+            per_row.setdefault(rows[query], []).append(Candidate(ref, self._near_block(block), estimate))
         matches: dict[int, NearMatch] = {}
         for row, candidates in per_row.items():
             candidates.sort(key=lambda c: c.ref)
@@ -538,6 +543,16 @@ class CorpusDeduper:
             if best is None or score > max(best.similarity.jaccard, best.similarity.containment):
                 best = StoryMatch(article_id, stamps[article_id].canonical_id, similarity)
         return best
+
+    def _near_block(self, block: dedupe_repo.StoredBlock) -> NearBlock:
+        found = self._near_blocks.get(block.norm_hash)
+        if found is None:
+            found = self._near_blocks[block.norm_hash] = NearBlock(normalize(block.text))
+            if len(self._near_blocks) > NEAR_BLOCK_CACHE_SIZE:
+                self._near_blocks.popitem(last=False)
+        else:
+            self._near_blocks.move_to_end(block.norm_hash)
+        return found
 
     def _body_candidates(
         self, session: Session, prepared: PreparedArticle, own_id: int | None, before: int | None

@@ -49,7 +49,7 @@ IN_FLIGHT_PER_WORKER = 4
 # Seconds one input may take in a worker once it is the next to write; far above any real input.
 DEFAULT_TIMEOUT = 600.0
 START_METHOD = "forkserver"
-WORKER_NICENESS = 5
+WORKER_NICENESS = 15
 
 
 @dataclass(frozen=True)

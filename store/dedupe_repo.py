@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from store import direct
 from store.models import Article, ArticleParagraph, LshBand, Removal, utcnow
 from store.repository import append_change
 
@@ -54,7 +55,7 @@ class StoredBlock:
     signature: bytes | None
 
 
-def _block(row: Row[int, int, str, str, str, str | None, bytes | None]) -> StoredBlock:
+def _block(row: Row[int, int, str, str, str, str | None, bytes | None] | tuple[Any, ...]) -> StoredBlock:
     article_id, position, kind, text_, norm_hash, tier, signature = row
     return StoredBlock(article_id, position, kind, text_, norm_hash, tier, signature)
 
@@ -90,6 +91,13 @@ def _run(session: Session, statement: Executable, params: dict[str, object]) -> 
     return session.execute(statement, params).all()
 
 
+def _fetch(session: Session, statement: TextClause | TextualSelect, params: dict[str, object]) -> list[tuple[Any, ...]]:
+    """``_run`` on the driver's cursor (``store.direct``): for the per-article lookups whose
+    parameters and columns are plain integers, text and bytes."""
+    session.flush()
+    return direct.fetch(session, statement, params)
+
+
 def earliest_by_hash(
     session: Session, norm_hashes: Iterable[str], exclude_article_id: int | None = None
 ) -> dict[str, StoredBlock]:
@@ -105,8 +113,9 @@ def earliest_by_hash(
         params: dict[str, object] = {f"h{i}": h for i, h in enumerate(chunk)}
         if exclude_article_id is not None:
             params["exclude"] = exclude_article_id
-        for row in _run(session, _earliest_sql(len(chunk), exclude_article_id is not None), params):
-            found[row.norm_hash] = _block(row)
+        for row in _fetch(session, _earliest_sql(len(chunk), exclude_article_id is not None), params):
+            block = _block(row)
+            found[block.norm_hash] = block
     return found
 
 
@@ -141,8 +150,9 @@ def blocks_at(session: Session, places: Iterable[tuple[int, int]]) -> dict[tuple
         params: dict[str, object] = {}
         for i, (article_id, position) in enumerate(chunk):
             params[f"a{i}"], params[f"p{i}"] = article_id, position
-        for row in _run(session, _blocks_at_sql(len(chunk)), params):
-            found[row.article_id, row.position] = _block(row)
+        for row in _fetch(session, _blocks_at_sql(len(chunk)), params):
+            block = _block(row)
+            found[block.article_id, block.position] = block
     return found
 
 
@@ -282,7 +292,7 @@ def _capped_story_rows(session: Session, source_id: int, hashes: Sequence[str], 
         chunk = hashes[start : start + 50]
         params: dict[str, object] = {f"h{i}": h for i, h in enumerate(chunk)}
         params.update(reason=TEMPLATE_REASON, source=source_id, cap=cap)
-        found.extend((h, int(story)) for h, story in _run(session, _capped_story_sql(len(chunk)), params))
+        found.extend((h, int(story)) for h, story in _fetch(session, _capped_story_sql(len(chunk)), params))
     return found
 
 

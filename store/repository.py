@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
+from store import direct
 from store.errors import NotFoundError
 from store.models import (
     Article,
@@ -51,8 +52,6 @@ _SOURCES = cast(Table, Source.__table__)
 
 # The statements of the write path, built once: building a statement and its cache key on every
 # call cost more than running it.
-_INSERT_PARAGRAPHS = insert(_PARAGRAPHS)
-_INSERT_REMOVALS = insert(_REMOVALS)
 _INSERT_CHANGES = insert(_CHANGES)
 _INSERT_FETCH = insert(_FETCHES).returning(_FETCHES.c.id)
 _RESERVE_SEQ = (
@@ -368,48 +367,78 @@ def _apply(article: Article, record: NewArticle) -> None:
             setattr(article, name, value)
 
 
+_PARAGRAPH_COLUMNS = (
+    "article_id",
+    "position",
+    "kind",
+    "text",
+    "norm_hash",
+    "signature",
+    "photo_credit",
+    "duplicate_of_article_id",
+    "duplicate_of_position",
+    "duplicate_tier",
+    "similarity",
+    "estimated",
+)
+_REMOVAL_COLUMNS = (
+    "article_id",
+    "block_index",
+    "text",
+    "reason",
+    "detail",
+    "duplicate_of_article_id",
+    "duplicate_of_position",
+    "similarity",
+    "norm_hash",
+    "duplicate_tier",
+)
+
+
 def _insert_blocks(session: Session, article_id: int, record: NewArticle) -> None:
-    connection = session.connection()
-    if record.paragraphs:
-        connection.execute(
-            _INSERT_PARAGRAPHS,
-            [
-                {
-                    "article_id": article_id,
-                    "position": p.position,
-                    "kind": p.kind,
-                    "text": p.text,
-                    "norm_hash": p.norm_hash,
-                    "signature": p.signature,
-                    "photo_credit": p.photo_credit,
-                    "duplicate_of_article_id": p.duplicate_of_article_id,
-                    "duplicate_of_position": p.duplicate_of_position,
-                    "duplicate_tier": p.duplicate_tier,
-                    "similarity": p.similarity,
-                    "estimated": p.estimated,
-                }
-                for p in record.paragraphs
-            ],
-        )
-    if record.removals:
-        connection.execute(
-            _INSERT_REMOVALS,
-            [
-                {
-                    "article_id": article_id,
-                    "block_index": r.block_index,
-                    "text": r.text,
-                    "reason": r.reason,
-                    "detail": r.detail,
-                    "duplicate_of_article_id": r.duplicate_of_article_id,
-                    "duplicate_of_position": r.duplicate_of_position,
-                    "similarity": r.similarity,
-                    "norm_hash": r.norm_hash,
-                    "duplicate_tier": r.duplicate_tier,
-                }
-                for r in record.removals
-            ],
-        )
+    # On the driver's cursor (``store.direct``): every value is an integer, text, bytes or a float.
+    direct.insert_rows(
+        session,
+        _PARAGRAPHS,
+        _PARAGRAPH_COLUMNS,
+        [
+            (
+                article_id,
+                p.position,
+                p.kind,
+                p.text,
+                p.norm_hash,
+                p.signature,
+                p.photo_credit,
+                p.duplicate_of_article_id,
+                p.duplicate_of_position,
+                p.duplicate_tier,
+                p.similarity,
+                p.estimated,
+            )
+            for p in record.paragraphs
+        ],
+    )
+    direct.insert_rows(
+        session,
+        _REMOVALS,
+        _REMOVAL_COLUMNS,
+        [
+            (
+                article_id,
+                r.block_index,
+                r.text,
+                r.reason,
+                r.detail,
+                r.duplicate_of_article_id,
+                r.duplicate_of_position,
+                r.similarity,
+                r.norm_hash,
+                r.duplicate_tier,
+            )
+            for r in record.removals
+        ],
+    )
 
 
 def _delete_blocks(session: Session, article_id: int) -> None:

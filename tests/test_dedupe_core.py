@@ -175,12 +175,12 @@ def test_near_rule_confirms_by_actual_jaccard(paragraphs: list[str]) -> None:
     text = next(p for p in paragraphs if len(p.split()) >= 30)
     words = text.split()
     words[10] = "x"
-    candidate = Candidate(5, normalize(" ".join(words)), 0.9)
+    candidate = Candidate(5, NearBlock(normalize(" ".join(words))), 0.9)
     match = best_match(NearBlock(normalize(text)), [candidate], rule)
     assert match is not None and match.ref == 5 and rule.threshold <= match.similarity < 1
     # A short line sharing words with another is not its copy.
     short_a = NearBlock(normalize("Presiden Joko Widodo meresmikan bendungan baru di Jawa Tengah"))
-    short_b = Candidate(6, normalize("Presiden Joko Widodo meresmikan jalan tol baru di Sumatra Utara"), 0.5)
+    short_b = Candidate(6, NearBlock(normalize("Presiden Joko Widodo meresmikan jalan tol baru di Sumatra Utara")), 0.5)
     assert best_match(short_a, [short_b], rule) is None
 
 
