@@ -413,6 +413,10 @@ class BandIndex:
         """The band fingerprints of these signatures, block by block (``bands`` per block)."""
         return fingerprints(band_keys(signatures, self.params)).ravel()
 
+    def padded_sketches(self, signatures: npt.NDArray[np.uint32]) -> tuple[npt.NDArray[np.uint8], int]:
+        """The sketches ``insert`` and ``query`` take as ``padded``: made once for several calls."""
+        return _padded_sketches(signatures, self.params)
+
     def query(
         self,
         signatures: npt.NDArray[np.uint32],

@@ -714,6 +714,10 @@ class CorpusDeduper:
 
     # --- transaction hooks --------------------------------------------------------------------
 
+    def staged(self) -> None:
+        """The article just saved is in the open transaction: later articles of it must find it."""
+        self.backend.stage()
+
     def committed(self) -> None:
         self.backend.committed()
 

@@ -105,6 +105,8 @@ class IndexBackend(Protocol):
 
     def forget_article(self, session: Session, article_id: int) -> None: ...
 
+    def stage(self) -> None: ...
+
     def committed(self) -> None: ...
 
     def rolled_back(self) -> None: ...
@@ -116,11 +118,32 @@ class _Pending:
     signatures: npt.NDArray[np.uint32]
     refs: npt.NDArray[np.int64]
     day: int
+    # Made when staged, for the overlay, and used again when the entries join the main index.
+    prints: npt.NDArray[np.uint32] | None = None
+    padded: tuple[npt.NDArray[np.uint8], int] | None = None
+
+
+def _merged(older: Candidates, newer: Candidates) -> Candidates:
+    """Both indexes' hits in the order one index holding all of them gives: by query row, older
+    blocks first."""
+    query = np.concatenate((older.query, newer.query))
+    order = np.argsort(query, kind="stable")
+    return Candidates(
+        query.take(order),
+        np.concatenate((older.ref, newer.ref)).take(order),
+        np.concatenate((older.estimate, newer.estimate)).take(order),
+    )
 
 
 @dataclass
 class MemoryIndex:
-    """Per-process index; derived state."""
+    """Per-process index; derived state.
+
+    An article's entries wait in ``_pending`` until its transaction commits. Several articles
+    written in one transaction without savepoints (``Pipeline``'s batches) must each find the
+    ones before it: ``stage`` moves the pending entries to a small overlay index that lookups
+    also read, and that joins the main index at ``committed`` or is dropped at ``rolled_back``.
+    """
 
     paragraph_params: LshParams
     document_params: LshParams
@@ -128,6 +151,8 @@ class MemoryIndex:
     paragraphs: BandIndex = field(init=False)
     documents: BandIndex = field(init=False)
     _pending: list[_Pending] = field(default_factory=list)
+    _staged: list[_Pending] = field(default_factory=list)
+    _overlay: dict[int, BandIndex] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reset()
@@ -135,7 +160,7 @@ class MemoryIndex:
     def reset(self) -> None:
         self.paragraphs = BandIndex(self.paragraph_params)
         self.documents = BandIndex(self.document_params)
-        self._pending = []
+        self.rolled_back()
 
     def _index(self, kind: int) -> BandIndex:
         return self.paragraphs if kind == PARAGRAPH else self.documents
@@ -143,7 +168,14 @@ class MemoryIndex:
     def candidates(
         self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], min_day: int, min_estimate: float
     ) -> Candidates:
-        return self._index(kind).query(signatures, min_day=min_day, min_estimate=min_estimate)
+        index = self._index(kind)
+        overlay = self._overlay.get(kind)
+        if overlay is None:
+            return index.query(signatures, min_day=min_day, min_estimate=min_estimate)
+        prints, padded = index.prints(signatures), index.padded_sketches(signatures)
+        found = index.query(signatures, min_day=min_day, min_estimate=min_estimate, prints=prints, padded=padded)
+        staged = overlay.query(signatures, min_day=min_day, min_estimate=min_estimate, prints=prints, padded=padded)
+        return _merged(found, staged) if len(staged) else found
 
     def add(
         self, session: Session, kind: int, signatures: npt.NDArray[np.uint32], refs: Sequence[int], day: int
@@ -161,13 +193,25 @@ class MemoryIndex:
         # Stale entries are harmless: every candidate is checked against the stored block.
         return None
 
-    def committed(self) -> None:
+    def stage(self) -> None:
         for pending in self._pending:
-            self._index(pending.kind).insert(pending.signatures, pending.refs, pending.day)
+            index = self._index(pending.kind)
+            overlay = self._overlay.get(pending.kind)
+            if overlay is None:
+                overlay = self._overlay[pending.kind] = BandIndex(index.params)
+            pending.prints = index.prints(pending.signatures)
+            pending.padded = index.padded_sketches(pending.signatures)
+            overlay.insert(pending.signatures, pending.refs, pending.day, prints=pending.prints, padded=pending.padded)
+        self._staged.extend(self._pending)
         self._pending = []
 
+    def committed(self) -> None:
+        for p in (*self._staged, *self._pending):
+            self._index(p.kind).insert(p.signatures, p.refs, p.day, prints=p.prints, padded=p.padded)
+        self._pending, self._staged, self._overlay = [], [], {}
+
     def rolled_back(self) -> None:
-        self._pending = []
+        self._pending, self._staged, self._overlay = [], [], {}
 
     def prune(self, min_day: int) -> int:
         return self.paragraphs.prune(min_day) + self.documents.prune(min_day)
@@ -235,6 +279,9 @@ class SqlIndex:
 
     def forget_article(self, session: Session, article_id: int) -> None:
         dedupe_repo.delete_bands(session, article_id)
+
+    def stage(self) -> None:
+        return None  # its rows are in the transaction already
 
     def committed(self) -> None:
         return None

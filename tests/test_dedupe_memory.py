@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 from sqlalchemy.orm import Session
 
@@ -13,11 +15,11 @@ from benchmarks.corpus_bodies import Corpus
 from dedupe import norm_hash
 from ingest.app import App
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
-from ingest.index_backends import KnownHashes
+from ingest.index_backends import PARAGRAPH, KnownHashes, MemoryIndex
 from ingest.pipeline import Input, Pipeline
 from store import dedupe_repo
 from store import repository as repo
-from tests.conftest import make_app
+from tests.conftest import edit_words, make_app
 
 
 def test_held_hashes_survive_merges(corpus: Path) -> None:
@@ -104,3 +106,37 @@ def test_stored_bodies_follow_changes_and_rollbacks(sqlite_url: str, corpus: Pat
             assert body(session) == [*story.paragraphs[:2], *story.paragraphs[3:]]
     finally:
         app.close()
+
+
+def _signatures(app: App, texts: list[str]) -> npt.NDArray[np.uint32]:
+    return app.signer.signatures(texts)
+
+
+def test_staged_entries_are_found_until_rolled_back_and_join_at_commit(sqlite_app: App, corpus: Path) -> None:
+    paragraphs = [p for story in Corpus(corpus).stories() for p in story.paragraphs if len(p.split()) > 20][:60]
+    older, newer = paragraphs[:40], paragraphs[40:]
+    # Queries: every block itself (an exact hit in whichever index holds it) and an edited copy.
+    queries = _signatures(sqlite_app, [*paragraphs, *(edit_words(p, 3, seed=i) for i, p in enumerate(paragraphs))])
+    params = sqlite_app.deduper.config.paragraph_lsh, sqlite_app.deduper.config.document_lsh
+
+    def index_with(*groups: tuple[list[str], int, str]) -> MemoryIndex:
+        index = MemoryIndex(*params)
+        for texts, first_ref, then in groups:
+            refs = list(range(first_ref, first_ref + len(texts)))
+            index.add(None, PARAGRAPH, _signatures(sqlite_app, texts), refs, 1)  # type: ignore[arg-type]
+            getattr(index, then)()
+        return index
+
+    def found(index: MemoryIndex) -> list[tuple[int, int, float]]:
+        hits = index.candidates(None, PARAGRAPH, queries, 0, 0.0)  # type: ignore[arg-type]
+        return list(zip(hits.query.tolist(), hits.ref.tolist(), hits.estimate.tolist(), strict=True))
+
+    one_index = found(index_with((older, 0, "committed"), (newer, 40, "committed")))
+    staged = index_with((older, 0, "committed"), (newer, 40, "stage"))
+    assert found(staged) == one_index  # the same hits, in the same order, as one index holding both
+    assert {ref for _, ref, _ in found(staged)} >= set(range(40, 60))
+    staged.rolled_back()
+    assert found(staged) == found(index_with((older, 0, "committed")))
+    staged = index_with((older, 0, "committed"), (newer, 40, "stage"))
+    staged.committed()
+    assert found(staged) == one_index and len(staged.paragraphs) == 60

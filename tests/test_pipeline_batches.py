@@ -11,6 +11,7 @@ from sqlalchemy import select
 from benchmarks.workload import Workload
 from ingest import pipeline as pipeline_module
 from ingest.app import App
+from ingest.index_backends import MemoryIndex
 from ingest.pipeline import Input, Pipeline
 from store.models import Article, ArticleChange, ArticleParagraph, ChangeCounter
 
@@ -21,7 +22,7 @@ def _feed(corpus: Path, entries: int) -> Input:
 
 
 def test_a_failing_entry_rolls_back_alone(sqlite_app: App, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert pipeline_module.ENTRIES_PER_TRANSACTION < 30  # the feed spans several transactions
+    assert pipeline_module.ENTRIES_PER_TRANSACTION < 60  # the feed spans several transactions
     pipeline = Pipeline(sqlite_app.sessions, sqlite_app.cleaner, sqlite_app.signer, deduper=sqlite_app.deduper)
     assert sqlite_app.deduper.batches_writes
     save = pipeline._save
@@ -34,16 +35,16 @@ def test_a_failing_entry_rolls_back_alone(sqlite_app: App, corpus: Path, monkeyp
         return outcome
 
     monkeypatch.setattr(pipeline, "_save", failing_save)
-    result = pipeline.ingest(_feed(corpus, 30))
+    result = pipeline.ingest(_feed(corpus, 60))
     errors = [a for a in result.articles if a.status == "error"]
     assert [a.entry_key for a in errors] == [failing] and "disk on fire" in (errors[0].error or "")
-    assert result.created == 29
+    assert result.created == 59
     with sqlite_app.sessions() as session:
         articles = session.scalars(select(Article)).all()
         keys = {a.entry_key for a in articles}
         changes = {(c.article_id, c.change) for c in session.scalars(select(ArticleChange))}
         paragraph_owners = set(session.scalars(select(ArticleParagraph.article_id)))
-    assert len(articles) == 29 and failing not in keys
+    assert len(articles) == 59 and failing not in keys
     assert all((a.id, "created") in changes for a in articles)  # every stored article with its event
     assert paragraph_owners <= {a.id for a in articles}  # nothing of the failed entry left behind
     with sqlite_app.sessions() as session:
@@ -51,6 +52,13 @@ def test_a_failing_entry_rolls_back_alone(sqlite_app: App, corpus: Path, monkeyp
         counter = session.scalar(select(ChangeCounter.value))
     # The failed entry's events went with its savepoint: numbers stay 1..N with the counter at N.
     assert seqs == list(range(1, len(seqs) + 1)) and counter == len(seqs)
+    # The batch was first tried whole and rolled back: the index holds no entry of that attempt,
+    # exactly what a rebuild from the stored signatures holds.
+    index = sqlite_app.deduper.backend
+    assert isinstance(index, MemoryIndex)
+    held = (len(index.paragraphs), len(index.documents))
+    sqlite_app.deduper.rebuild()
+    assert held == (len(index.paragraphs), len(index.documents)) and held[1] == 59
 
 
 def test_entries_of_one_batch_dedupe_against_each_other(sqlite_app: App, corpus: Path) -> None:
