@@ -59,10 +59,22 @@ class NearBlock:
     """One block's tokens, kept while its candidates are confirmed."""
 
     def __init__(self, normalized: str) -> None:
-        self.normalized = normalized
-        self.tokens = tokens(normalized)
+        self.tokens: Sequence[str] = tokens(normalized)
         self.unspaced = is_unspaced(normalized)
         self._grams: dict[int, set[str]] = {}
+
+    def packed(self) -> tuple[tuple[str, ...], bool]:
+        """Tokens and script as a plain tuple of strings and a flag, to keep in a cache: the
+        garbage collector stops tracking such a tuple, where the block object and its sets would
+        add to every full collection."""
+        return tuple(self.tokens), self.unspaced
+
+    @classmethod
+    def unpacked(cls, packed: tuple[tuple[str, ...], bool]) -> NearBlock:
+        block = cls.__new__(cls)
+        block.tokens, block.unspaced = packed
+        block._grams = {}
+        return block
 
     def grams(self, size: int) -> set[str]:
         found = self._grams.get(size)

@@ -12,6 +12,7 @@ the shorter of the two blocks compared.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dedupe.normalize import is_unspaced, normalize, tokens
@@ -36,7 +37,7 @@ LONG_PARAGRAPH = ShingleSizes(spaced=4, unspaced=5)
 DOCUMENT = ShingleSizes(spaced=5, unspaced=8)
 
 
-def ngrams(token_list: list[str], size: int) -> set[str]:
+def ngrams(token_list: Sequence[str], size: int) -> set[str]:
     """Token n-grams joined by one space; a text shorter than ``size`` is one shingle."""
     if not token_list:
         return set()

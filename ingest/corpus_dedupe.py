@@ -79,7 +79,8 @@ STATE_LOCK_KEY = -1  # advisory-lock key of the dedupe state rows
 TEMPLATE_COUNT_CAP = 50
 # Stored bodies kept in memory (their normalised text, 5-gram set and word count), by article
 # stamp: story candidates and cluster members are mostly recent articles, read again and again.
-BODY_CACHE_SIZE = 1024
+# About 10 KB each; 1,024 missed a third of the candidates past 20,000 stored articles.
+BODY_CACHE_SIZE = 4096
 # Near candidates' tokens and n-gram sets, by block hash (a hash names one normalised text, so an
 # entry never goes stale): wire paragraphs are proposed as candidates to article after article,
 # and normalising and splitting them again each time made every article cost more than the last.
@@ -157,16 +158,38 @@ class PreparedArticle:
 class StoredBody:
     """The kept blocks of a stored article as story matching and text choice see them."""
 
-    def __init__(self, blocks: int, body: list[str], shingles: npt.NDArray[np.uint64] | None = None) -> None:
+    __slots__ = ("blocks", "body", "shingles", "words")
+
+    def __init__(
+        self,
+        blocks: int,
+        body: Sequence[str],
+        shingles: npt.NDArray[np.uint64] | None = None,
+        words: int | None = None,
+    ) -> None:
         self.blocks = blocks  # kept blocks of every kind
-        self.body = body  # the body blocks' stored text
-        self.words = sum(len(text.split()) for text in body)
+        self.body = tuple(body)  # the body blocks' stored text
+        self.words = sum(len(text.split()) for text in body) if words is None else words
         self.shingles = shingles  # as ``PreparedArticle.body``; made when first compared
 
     @classmethod
     def of(cls, blocks: Sequence[tuple[str, str]]) -> StoredBody:
         """From a stored article's blocks as (kind, text)."""
         return cls(len(blocks), [text for kind, text in blocks if kind == BlockKind.BODY.value])
+
+    def packed(self) -> _PackedBody:
+        """A plain tuple of values the garbage collector does not track (numbers, strings, an
+        array), so it stops tracking the tuple too: thousands of cached bodies then add nothing to
+        each full collection, which had made everything in the process slower as the cache filled."""
+        return self.blocks, self.body, self.words, self.shingles
+
+    @classmethod
+    def unpacked(cls, packed: _PackedBody) -> StoredBody:
+        blocks, body, words, shingles = packed
+        return cls(blocks, body, shingles, words)
+
+
+_PackedBody = tuple[int, tuple[str, ...], int, "npt.NDArray[np.uint64] | None"]
 
 
 @dataclass
@@ -206,8 +229,9 @@ class CorpusDeduper:
         self._loaded_day: int | None = None
         # Hashes held by stored blocks (memory index only: one writer); None: ask the database.
         self.known: KnownHashes | None = None
-        self._bodies: OrderedDict[tuple[int, int, datetime], StoredBody] = OrderedDict()
-        self._near_blocks: OrderedDict[str, NearBlock] = OrderedDict()
+        # Both caches hold packed tuples, which the garbage collector stops tracking.
+        self._bodies: OrderedDict[tuple[int, int, datetime], _PackedBody] = OrderedDict()
+        self._near_blocks: OrderedDict[str, tuple[tuple[str, ...], bool]] = OrderedDict()
 
     @property
     def batches_writes(self) -> bool:
@@ -536,7 +560,8 @@ class CorpusDeduper:
         for article_id in ranked:
             if article_id not in stamps or not stored[article_id].blocks:
                 continue
-            similarity = hashed_story_similarity(prepared.body, self._shingles(stored[article_id]))
+            shingles = self._shingles(article_id, stamps[article_id], stored[article_id])
+            similarity = hashed_story_similarity(prepared.body, shingles)
             if not similarity.same_story(self.config.story):
                 continue
             score = max(similarity.jaccard, similarity.containment)
@@ -545,13 +570,14 @@ class CorpusDeduper:
         return best
 
     def _near_block(self, block: dedupe_repo.StoredBlock) -> NearBlock:
-        found = self._near_blocks.get(block.norm_hash)
-        if found is None:
-            found = self._near_blocks[block.norm_hash] = NearBlock(normalize(block.text))
-            if len(self._near_blocks) > NEAR_BLOCK_CACHE_SIZE:
-                self._near_blocks.popitem(last=False)
-        else:
+        packed = self._near_blocks.get(block.norm_hash)
+        if packed is not None:
             self._near_blocks.move_to_end(block.norm_hash)
+            return NearBlock.unpacked(packed)
+        found = NearBlock(normalize(block.text))
+        self._near_blocks[block.norm_hash] = found.packed()
+        if len(self._near_blocks) > NEAR_BLOCK_CACHE_SIZE:
+            self._near_blocks.popitem(last=False)
         return found
 
     def _body_candidates(
@@ -569,11 +595,11 @@ class CorpusDeduper:
         found: dict[int, StoredBody] = {}
         missing: list[int] = []
         for article_id, stamp in stamps.items():
-            body = self._bodies.get((article_id, stamp.version, stamp.modified_at))
-            if body is None:
+            packed = self._bodies.get((article_id, stamp.version, stamp.modified_at))
+            if packed is None:
                 missing.append(article_id)
             else:
-                found[article_id] = body
+                found[article_id] = StoredBody.unpacked(packed)
         texts = dedupe_repo.article_texts(session, missing) if missing else {}
         for article_id in missing:
             found[article_id] = StoredBody.of(texts.get(article_id, []))
@@ -581,15 +607,16 @@ class CorpusDeduper:
             self._remember_body(article_id, stamps[article_id], body)
         return found
 
-    def _shingles(self, body: StoredBody) -> npt.NDArray[np.uint64]:
+    def _shingles(self, article_id: int, stamp: dedupe_repo.ArticleStamp, body: StoredBody) -> npt.NDArray[np.uint64]:
         if body.shingles is None:
             folded = " ".join(normalize(text) for text in body.body)
             body.shingles = np.unique(self.signer.shingle_hashes(folded, DOCUMENT))
+            self._remember_body(article_id, stamp, body)
         return body.shingles
 
     def _remember_body(self, article_id: int, stamp: dedupe_repo.ArticleStamp, body: StoredBody) -> None:
         key = (article_id, stamp.version, stamp.modified_at)
-        self._bodies[key] = body
+        self._bodies[key] = body.packed()
         self._bodies.move_to_end(key)
         while len(self._bodies) > BODY_CACHE_SIZE:
             self._bodies.popitem(last=False)

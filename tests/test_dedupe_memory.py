@@ -88,7 +88,7 @@ def test_stored_bodies_follow_changes_and_rollbacks(sqlite_url: str, corpus: Pat
 
         def body(session: Session) -> list[str]:
             stamps = dedupe_repo.article_stamps(session, [article_id])
-            return deduper.stored_bodies(session, stamps)[article_id].body
+            return list(deduper.stored_bodies(session, stamps)[article_id].body)
 
         def remove(session: Session, position: int) -> None:
             [paragraph] = [p for p in repo.paragraphs_of(session, article_id) if p.position == position]

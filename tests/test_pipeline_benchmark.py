@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import pipeline as bench
+from benchmarks import writer as writer_bench
 from benchmarks.workload import Workload
 
 STAGE_FIELDS = {"wall", "cpu", "calls", "articles", "paragraphs", "articles_per_s_wall", "articles_per_s_cpu"}
@@ -98,3 +99,13 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
 def test_workload_promises_what_it_yields(corpus: Path) -> None:
     items = list(Workload(corpus).feed_items(120, per_feed=50))
     assert [i.articles for i in items] == [50, 50, 20]
+
+
+def test_writer_alone_stores_every_entry_and_reports_each_slice(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "writer.json"
+    assert writer_bench.main(["--corpus", str(corpus), "--feed", "120", "--slices", "3", "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert (report["entries"], report["stored"], report["errors"]) == (120, 120, 0)
+    # 120 entries are three inputs (50, 50, 20): one slice each, their stored counts adding up.
+    assert [s["stored"] for s in report["slices"]] == [50, 100, 120]
+    assert all(s["ms_per_entry_cpu"] > 0 for s in report["slices"]) and report["ms_per_entry_cpu"] > 0
