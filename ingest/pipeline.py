@@ -413,7 +413,7 @@ class Pipeline:
         """Several entries in one transaction; each with its change-log events.
 
         First all at once, without savepoints: a savepoint per entry cost SQLite a copy of every
-        page the entry then touched, more than a tenth of the writer's time. Should any entry
+        page the entry then touched, a sixth of the writer's time. Should any entry
         fail, that attempt rolls back whole and the batch is written again with a savepoint per
         entry, so that the failing one rolls back alone (``_ingest_each``).
         """
