@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -448,14 +449,22 @@ class Pipeline:
         raw_document_id: int | None,
     ) -> dict[int, ArticleOutcome]:
         saved: dict[int, ArticleOutcome] = {}
-        with self.sessions.begin() as session:
-            repo.defer_changes(session)
-            known = repo.find_articles_by_keys(session, source_id, (c.document.entry_key for _, c, _ in ready))
+        with self._batch_transaction(ready, source_id) as (session, known):
             for index, clean, prepared in ready:
                 saved[index] = self._save(session, clean, prepared, item, source_id, raw_document_id, known=known)
                 # The next entry of the batch must find this one in the index.
                 self.deduper.staged()
         return saved
+
+    @contextmanager
+    def _batch_transaction(
+        self, ready: Sequence[tuple[int, CleanArticle, PreparedArticle]], source_id: int
+    ) -> Iterator[tuple[Session, dict[str, Article | None]]]:
+        """A batch's transaction, its change-log events held for commit, and its entries' stored
+        articles (or None) read in one query."""
+        with self.sessions.begin() as session:
+            repo.defer_changes(session)
+            yield session, repo.find_articles_by_keys(session, source_id, (c.document.entry_key for _, c, _ in ready))
 
     def _ingest_each(
         self,
@@ -469,9 +478,7 @@ class Pipeline:
         """The batch again, each entry in a savepoint: one that fails rolls back alone."""
         saved: list[int] = []
         try:
-            with self.sessions.begin() as session:
-                repo.defer_changes(session)
-                known = repo.find_articles_by_keys(session, source_id, (c.document.entry_key for _, c, _ in ready))
+            with self._batch_transaction(ready, source_id) as (session, known):
                 for index, clean, prepared in ready:
                     try:
                         with session.begin_nested():

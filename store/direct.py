@@ -14,12 +14,13 @@ are. Dates, JSON and expanding ``IN`` lists keep SQLAlchemy's execution.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, TextClause, TextualSelect, insert
+from sqlalchemy import ClauseElement, Dialect, Table, TextClause, TextualSelect, insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,18 @@ class _Compiled:
 _compiled: dict[tuple[str, str, tuple[str, ...]], _Compiled] = {}
 
 
-def _compile(key: str, dialect: Dialect, build: Any, columns: tuple[str, ...] = ()) -> _Compiled:
+def _compile(
+    key: str, dialect: Dialect, build: Callable[[], ClauseElement], columns: tuple[str, ...] = ()
+) -> _Compiled:
     cache_key = (dialect.name, key, columns)
     found = _compiled.get(cache_key)
     if found is None:
         # for_executemany: no implicit RETURNING of the new ids, which nobody reads here.
-        compiled = build().compile(dialect=dialect, column_keys=list(columns) or None, for_executemany=bool(columns))
-        order = tuple(compiled.positiontup) if dialect.positional else None
+        compiled = cast(
+            SQLCompiler,
+            build().compile(dialect=dialect, column_keys=list(columns) or None, for_executemany=bool(columns)),
+        )
+        order = tuple(compiled.positiontup or ()) if dialect.positional else None
         found = _compiled[cache_key] = _Compiled(compiled.string, order)
     return found
 
