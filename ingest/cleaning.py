@@ -123,6 +123,16 @@ class Cleaner:
                 found.append(canonical)
         return found
 
+    def _declared_agencies(self, declared: list[str]) -> list[str]:
+        """Agencies a wire document names (NITF ``distributor``, ninjs ``source``), under the same
+        names as those found in the text: "The Associated Press" is "AP" either way."""
+        agencies: list[str] = []
+        for name in declared:
+            for agency in self.agencies_in(name) or [name]:
+                if agency not in agencies:
+                    agencies.append(agency)
+        return agencies
+
     def is_credit_line(self, text: str, site: str | None = None) -> bool:
         stripped = text.strip()
         if len(stripped) >= 300:
@@ -173,7 +183,7 @@ class Cleaner:
         removed: list[RemovedBlock] = []
         candidates: list[tuple[int, ParsedBlock]] = []
         credit: str | None = document.credit
-        agencies: list[str] = list(document.agencies)
+        agencies = self._declared_agencies(document.agencies)
         title = document.title
         title_index: int | None = None
         lexicon = self._site_lexicons.get(document.site or "", self.lexicon)

@@ -41,6 +41,7 @@ from ingest.app import App
 from ingest.cleaning import Cleaner
 from ingest.corpus_dedupe import CorpusDeduper
 from ingest.documents import ParsedDocument
+from ingest.observability.logs import configure_logging, logging_configuration
 from ingest.pipeline import IngestResult, Input, Pipeline, PreparedInput
 
 log = logging.getLogger(__name__)
@@ -82,10 +83,13 @@ WARM_UP = Input(
 )
 
 
-def start_worker(settings: Settings) -> None:
+def start_worker(settings: Settings, logging_setup: tuple[str, bool] | None = None) -> None:
     """Build the worker's pipeline. Its session factory is bound to no engine: the pure stages
-    never reach a database, and would fail loudly if they tried."""
+    never reach a database, and would fail loudly if they tried. ``logging_setup`` is the writing
+    process's logging (``logging_configuration``), so that both write the same lines to stderr."""
     global _pipeline, _clock
+    if logging_setup is not None:
+        configure_logging(*logging_setup)
     # The writer is the slower side: on a busy machine it should be the last to wait for a core.
     os.nice(WORKER_NICENESS)
     app = App(settings)
@@ -138,7 +142,9 @@ def new_pool(settings: Settings, workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context(START_METHOD)
     # The fork server imports the pipeline's modules once; each worker starts from it.
     context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=start_worker, initargs=(settings,))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=start_worker, initargs=(settings, logging_configuration())
+    )
     # Workers up before any input is timed: a start under load is not an input's fault.
     for future in [pool.submit(_ready) for _ in range(workers)]:
         future.result()

@@ -8,7 +8,11 @@ from pathlib import Path
 
 from fetchkit import FeedServer, FetchEnv, articles_of, fetch_rows
 
+from config import CONFIG_DIR, load_cleaning_rules
 from ingest.app import App
+from ingest.cleaning import Cleaner
+from ingest.formats.ninjs import parse_ninjs
+from ingest.formats.nitf import parse_nitf
 
 WIRE = Path(__file__).parent / "fixtures" / "wire"
 NITF = WIRE / "nitf" / "kereta-cepat-2026-03-02.xml"
@@ -78,3 +82,16 @@ def test_ninjs_and_nitf_urls(sqlite_app: App, sqlite_fetch_env: FetchEnv, feed_s
     assert (results["ninjs"]["created"], results["nitf"]["created"]) == (1, 1)
     assert [a.entry_key for a in articles_of(sqlite_app, "ninjs")] == ["id:urn:newsdedup:sample:ninjs:0002"]
     assert [a.entry_key for a in articles_of(sqlite_app, "nitf")] == ["id:newsdedup-sample-nitf-0001"]
+
+
+def test_wire_agencies_named_in_full_take_the_names_found_in_text() -> None:
+    cleaner = Cleaner(load_cleaning_rules(CONFIG_DIR / "rules"))
+    full_name = b"<distributor>The Associated Press</distributor>"
+    nitf = NITF.read_bytes().replace(b"<distributor>AP</distributor>", full_name)
+    assert cleaner.clean(parse_nitf(nitf, str(NITF))).agencies == ["AP"]
+
+    story = json.loads(NINJS_2.read_text(encoding="utf-8"))
+    story["infosources"] = [{"name": "Agence France-Presse"}, {"name": "Kantor Berita Antara"}, {"name": "Tempo"}]
+    [document] = parse_ninjs(json.dumps(story).encode(), str(NINJS_2))
+    assert document.agencies == ["Agence France-Presse", "Kantor Berita Antara", "Tempo"]
+    assert cleaner.clean(document).agencies == ["AFP", "Antara", "Tempo"]

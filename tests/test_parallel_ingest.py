@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +24,8 @@ from ingest.parallel import ParallelIngest, PooledPipeline, Prepared
 from ingest.pipeline import Input, Pipeline
 from store.models import Article, ArticleChange, ArticleParagraph, Fetch, RawDocument, Removal
 from tests.conftest import make_app
+
+REPO = Path(__file__).resolve().parent.parent
 
 POISON = bytes(range(256)) * 64  # no format reads this: detected as text, refused as binary
 
@@ -264,3 +269,50 @@ def test_pooled_pipeline_shared_by_threads_records_a_dying_worker_as_that_input_
     assert [r.error for i, r in enumerate(results) if i != 3] == [None] * len(pages)
     assert sum(r.created for r in results) == len(pages)
     assert pipeline.ingest(inputs[0]).error == f"{inputs[0].location}: not prepared: the pipeline was closed"
+
+
+WORKER_LOGGING_SCRIPT = """
+import logging, sys
+from pathlib import Path
+
+from ingest import parallel
+from ingest.observability import configure_logging
+from ingest.parallel import ParallelIngest, Prepared
+from ingest.pipeline import Input, Pipeline
+from tests.conftest import make_app
+
+
+def noisy_task(item: Input) -> Prepared:
+    logging.getLogger("newsdedup.worker-check").warning("preparing %s in a worker", item.location)
+    return parallel.prepare(item)
+
+
+if __name__ == "__main__":
+    configure_logging("INFO", json_output=True)
+    app = make_app(sys.argv[1])
+    page = Path(sys.argv[2])
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+    with ParallelIngest(pipeline, app.settings, 2, task=noisy_task) as ingest:
+        results = list(ingest.ingest([Input(body=page.read_bytes(), source="corpus", location=str(page))]))
+    assert results[0].created == 1, results
+    app.close()
+"""
+
+
+def test_worker_processes_log_in_the_writing_process_format(corpus: Path, tmp_path: Path) -> None:
+    script = tmp_path / "worker_logging.py"
+    script.write_text(WORKER_LOGGING_SCRIPT, encoding="utf-8")
+    page = sorted(p for p in (corpus / "pages").glob("*.html") if ".expected" not in p.name)[0]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+    done = subprocess.run(
+        [sys.executable, str(script), f"sqlite:///{tmp_path / 'db.sqlite3'}", str(page)],
+        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    worker_lines = [line for line in done.stderr.splitlines() if "in a worker" in line]
+    assert worker_lines, done.stderr
+    for line in worker_lines:
+        record = json.loads(line)  # one JSON object a line, as the writing process writes
+        assert record["event"] == f"preparing {page} in a worker"
+        assert record["level"] == "warning" and record["logger"] == "newsdedup.worker-check"
+        assert "timestamp" in record

@@ -12,9 +12,15 @@ from typing import Any
 
 import structlog
 
+# What ``configure_logging`` was last given, resolved: worker processes (``ingest.parallel``) start
+# without this process's handlers and set theirs up from it, so their lines read like ours.
+_configured: tuple[str, bool] | None = None
+
 
 def configure_logging(level: str = "INFO", json_output: bool | None = None) -> None:
+    global _configured
     use_json = (not sys.stderr.isatty()) if json_output is None else json_output
+    _configured = (level, use_json)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -43,6 +49,11 @@ def configure_logging(level: str = "INFO", json_output: bool | None = None) -> N
     root.setLevel(level.upper())
     # trafilatura warns about every page it finds hard; that is our extractor's business, not the log's.
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
+
+
+def logging_configuration() -> tuple[str, bool] | None:
+    """(level, JSON or not) of this process's logging, or None if ``configure_logging`` never ran."""
+    return _configured
 
 
 def feed_logger(name: str) -> Any:
