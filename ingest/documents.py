@@ -48,6 +48,8 @@ class ParsedDocument:
     section: str | None = None
     credit: str | None = None
     agencies: list[str] = field(default_factory=list)
+    # Credits of photos that carry no caption (a captioned photo's credit is on its caption block).
+    photo_credits: list[str] = field(default_factory=list)
     # Name of the site rules (``config/rules/sites``) the page was read with, if any.
     site: str | None = None
     # How the body was found: "site", "container", "payload", "json-ld", "trafilatura".

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -232,6 +233,8 @@ def article_content_hash(article: CleanArticle) -> str:
         digest.update(f"{block.kind.value}\x01{block.text}\x01{block.photo_credit or ''}\x00".encode())
     for removed in article.removed:
         digest.update(f"r\x01{removed.reason}\x01{removed.text}\x00".encode())
+    if article.document.photo_credits:  # absent before they were kept: older articles' digests stand
+        digest.update(("p\x01" + "\x01".join(article.document.photo_credits) + "\x00").encode())
     return CONTENT_HASH_VERSION + digest.hexdigest()
 
 
@@ -586,7 +589,7 @@ class Pipeline:
             published_at=document.published_at,
             source_updated_at=document.updated_at,
             document_signature=linked.document_signature,
-            extra=dict(existing.extra or {}) if existing is not None else {},
+            extra=_extra_with_photo_credits(existing, document),
             paragraphs=linked.paragraphs,
             removals=sorted([*removals, *linked.removals], key=lambda r: r.block_index),
         )
@@ -601,6 +604,15 @@ class Pipeline:
         )
         removed = len(clean.removed) + len(linked.removals)
         return ArticleOutcome(article.id, status, clean.title, document.entry_key, removed=removed)
+
+
+def _extra_with_photo_credits(existing: Article | None, document: ParsedDocument) -> dict[str, Any]:
+    extra = dict(existing.extra or {}) if existing is not None else {}
+    if document.photo_credits:
+        extra["photo_credits"] = list(document.photo_credits)
+    else:
+        extra.pop("photo_credits", None)
+    return extra
 
 
 def _placeholder(outcome: ArticleOutcome) -> ParsedDocument:

@@ -69,6 +69,8 @@ def article_json(session: Session, article: Article) -> dict[str, Any]:
         "captions": [p.text for p in paragraphs if p.kind == "caption"],
         "credit": article.credit,
         "agencies": list(article.agencies or []),
+        # Credits of the shown text's photos that have no caption (a caption's credit is on its paragraph).
+        "photo_credits": list((shown.extra or {}).get("photo_credits") or []),
         "removed": [
             {
                 "text": r.text,

@@ -167,3 +167,21 @@ def test_voa_indonesia_page_end_to_end(database_url: str, capsys: pytest.Capture
     # Navigation, share bar and the related box are not the story, nor recorded as if they were.
     text = json.dumps(article, ensure_ascii=False)
     assert "Beranda" not in text and "Hujan deras landa Bogor" not in text and "Bagikan" not in text
+
+
+def test_uncaptioned_photo_credits_are_stored_and_shown(
+    database_url: str, capsys: pytest.CaptureFixture[str], corpus: Path
+) -> None:
+    feed = corpus / "feeds" / "rss-parser__guardian-us.rss"
+    assert run_cli(capsys, "--database-url", database_url, "db", "upgrade")[0] == 0
+    code, out, err = run_cli(capsys, "--database-url", database_url, "ingest", str(feed), "--source", "guardian")
+    assert code == 0, err
+    first_id = next(line.split()[2].rstrip(":") for line in out.splitlines() if line.startswith("created article"))
+    code, out, err = run_cli(capsys, "--database-url", database_url, "articles", "show", first_id, "--json")
+    article = json.loads(out)
+    assert article["title"] == "Trump State of the Union address promised unity but emphasized discord"
+    assert article["photo_credits"] == ["Photograph: Networ/Sipa USA/REX/Shutterstock"]
+    assert article["captions"] == []
+    # The same feed again: nothing changed, nothing written.
+    code, out, err = run_cli(capsys, "--database-url", database_url, "ingest", str(feed), "--source", "guardian")
+    assert code == 0 and "created article" not in out and "updated article" not in out, out

@@ -57,3 +57,26 @@ def test_content_encoded_is_the_body_and_media_description_a_caption(corpus: Pat
 def test_format_detection(corpus: Path, name: str, expected: str) -> None:
     path = corpus / name
     assert detect_format(path.read_bytes(), "") == expected
+
+
+def test_photo_credits_without_a_caption_are_kept_apart_from_captions(corpus: Path) -> None:
+    guardian = corpus / "feeds" / "rss-parser__guardian-us.rss"
+    documents = parse_feed(guardian.read_bytes(), str(guardian)).documents
+    first = documents[0]
+    # Two renditions of one photo, each credited, neither captioned: one credit, no caption block.
+    assert first.photo_credits == ["Photograph: Networ/Sipa USA/REX/Shutterstock"]
+    assert not [b for b in first.blocks if b.kind == "caption"]
+    assert all(len(d.photo_credits) == 1 for d in documents)
+
+    nytimes = corpus / "feeds" / "fastfeedparser__nytimes-world.xml"
+    documents = parse_feed(nytimes.read_bytes(), str(nytimes)).documents
+    uncaptioned = [d for d in documents if d.photo_credits]
+    captioned = [d for d in documents if any(b.kind == "caption" for b in d.blocks)]
+    assert uncaptioned and captioned
+    assert ["Obtained by The New York Times"] in [d.photo_credits for d in uncaptioned]
+    for document in documents:  # a captioned photo's credit is on its caption, not repeated here
+        on_captions = {b.photo_credit for b in document.blocks if b.kind == "caption"}
+        assert not on_captions & set(document.photo_credits)
+
+    theweek = corpus / "feeds" / "fastfeedparser__theweek.xml"
+    assert not any(d.photo_credits for d in parse_feed(theweek.read_bytes(), str(theweek)).documents)

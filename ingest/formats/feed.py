@@ -20,7 +20,7 @@ from ingest.documents import BlockKind, ParsedBlock, ParsedDocument, ParsedFeed
 from ingest.errors import ParseError
 from ingest.formats.feed_markup import sanitising_changes_nothing
 from ingest.formats.fragments import fragment_blocks
-from ingest.formats.mediarss import EntryMedia, MediaCaption, media_of_entries
+from ingest.formats.mediarss import EntryMedia, media_of_entries
 from ingest.urls import canonical_article_url
 
 
@@ -57,12 +57,13 @@ def _is_caption(value: str, caption_texts: set[str]) -> bool:
     return bool(caption_texts) and _plain(value) in caption_texts
 
 
-def _entry_document(entry: Mapping[str, Any], captions: list[MediaCaption] | None = None) -> ParsedDocument:
+def _entry_document(entry: Mapping[str, Any], media: EntryMedia | None = None) -> ParsedDocument:
     """One entry: body from content (else summary), photo captions and credits apart.
 
-    ``captions`` come from ``mediarss`` (None when the document could not be read that way, in
+    ``media`` comes from ``mediarss`` (None when the document could not be read that way, in
     which case feedparser's flattened view is the fallback).
     """
+    captions = media.captions if media is not None else None
     caption_texts = {c.text for c in captions or []}
     contents: list[Mapping[str, Any]] = [
         c for c in entry.get("content") or [] if not _is_caption(c.get("value") or "", caption_texts)
@@ -111,6 +112,7 @@ def _entry_document(entry: Mapping[str, Any], captions: list[MediaCaption] | Non
         authors=list(dict.fromkeys(authors)),
         language=(entry.get("title_detail") or {}).get("language"),
         from_summary=from_summary,
+        photo_credits=list(media.uncaptioned_credits) if media is not None else [],
     )
     return document
 
@@ -255,21 +257,21 @@ def parse_feed(body: bytes, location: str, headers: Mapping[str, str] | None = N
     )
 
 
-def _media_by_entry(body: bytes, entries: list[Any], encoding: str | None) -> list[list[MediaCaption]] | None:
-    """Captions for each feedparser entry, matched by GUID, then link, then position."""
+def _media_by_entry(body: bytes, entries: list[Any], encoding: str | None) -> list[EntryMedia] | None:
+    """Captions and credits for each feedparser entry, matched by GUID, then link, then position."""
     found = media_of_entries(body, encoding)
     if not found:
         has_media = any(e.get("media_content") or e.get("media_thumbnail") or e.get("enclosures") for e in entries)
-        return None if has_media else [[] for _ in entries]
+        return None if has_media else [EntryMedia(None, None, None) for _ in entries]
     by_guid: dict[str, EntryMedia] = {m.guid: m for m in found if m.guid}
     by_link: dict[str, EntryMedia] = {m.link: m for m in found if m.link}
     same_count = len(found) == len(entries)
-    matched: list[list[MediaCaption]] = []
+    matched: list[EntryMedia] = []
     for index, entry in enumerate(entries):
         media = by_guid.get((entry.get("id") or "").strip()) or by_link.get((entry.get("link") or "").strip())
         if media is None and same_count:
             media = found[index]
-        matched.append(media.captions if media is not None else [])
+        matched.append(media if media is not None else EntryMedia(None, None, None))
     return matched
 
 

@@ -39,6 +39,8 @@ class EntryMedia:
     link: str | None
     title: str | None
     captions: list[MediaCaption] = field(default_factory=list)
+    # Credits of the entry's photos that have no caption, each once, none already on a caption.
+    uncaptioned_credits: list[str] = field(default_factory=list)
 
 
 def _local(element: etree._Element) -> tuple[str | None, str]:
@@ -105,11 +107,14 @@ def _entry_media(item: etree._Element) -> EntryMedia:
                 link = " ".join("".join(str(t) for t in child.itertext()).split()) or None
     media = EntryMedia(guid=guid, link=link, title=title)
     seen: set[str] = set()
+    loose_credits: list[str] = []
 
     def add(text: str | None, credit: str | None, url: str | None) -> None:
         if text and text not in seen:
             seen.add(text)
             media.captions.append(MediaCaption(text, credit, url))
+        elif not text and credit:
+            loose_credits.append(credit)
 
     item_caption = _caption_of(item, title)
     item_credit = _child_text(item, "credit")
@@ -127,6 +132,10 @@ def _entry_media(item: etree._Element) -> EntryMedia:
         # Atom enclosures may carry their caption in the title attribute.
         if namespace == ATOM_NAMESPACE and local == "link" and child.get("rel") == "enclosure":
             add(" ".join((child.get("title") or "").split()) or None, item_credit, child.get("href"))
+    if item_credit and not media.captions:
+        loose_credits.append(item_credit)
+    on_captions = {c.credit for c in media.captions}
+    media.uncaptioned_credits = [c for c in dict.fromkeys(loose_credits) if c not in on_captions]
     return media
 
 
