@@ -3,6 +3,7 @@ consumers who read SQL; it survives later migrations that recreate the tables it
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from store import repository as repo
 from store.models import ArticleParagraph
 
 NPR = "feeds/fastfeedparser__npr-world.xml"
+GUARDIAN = "feeds/rss-parser__guardian-us.rss"  # every entry's photo has a credit and no caption
 
 
 def view_rows(app: App) -> dict[int, dict[str, object]]:
@@ -30,6 +32,7 @@ def test_view_lists_live_canonical_articles_with_body_and_captions(
     url = app.database_url
     ingest_copies(capsys, url, seed_file, tmp_path, ["voa-id", "mirror"])
     assert run_cli(capsys, "--database-url", url, "ingest", str(corpus / NPR), "--source", "npr")[0] == 0
+    assert run_cli(capsys, "--database-url", url, "ingest", str(corpus / GUARDIAN), "--source", "guardian")[0] == 0
     with app.sessions.begin() as session:  # the copy merged into the original, as cross-article dedupe does
         repo.set_canonical(session, repo.get_article(session, 2), 1)
     assert run_cli(capsys, "--database-url", url, "articles", "delete", "3")[0] == 0
@@ -51,11 +54,14 @@ def test_view_lists_live_canonical_articles_with_body_and_captions(
         assert row["paragraph_count"] == len(article["body"])
         assert row["caption_count"] == len(article["captions"])
         assert row["version"] == article["version"]
+        credits = row["photo_credits"]  # JSON: text on SQLite, decoded by the PostgreSQL driver
+        assert (json.loads(credits) if isinstance(credits, str) else credits) == article["photo_credits"]
         assert row["last_seq"] == max(e["seq"] for e in events if e["id"] == article_id)
     assert rows[1]["duplicate_count"] == 1
     assert all(row["duplicate_count"] == 0 for i, row in rows.items() if i != 1)
     seed_body = articles[1]["body"]
     assert str(rows[1]["body"]).split("\n\n") == seed_body and len(seed_body) == 23
+    assert sum(1 for a in articles.values() if a["source"] == "guardian" and a["photo_credits"]) > 40
 
 
 def test_view_survives_a_migration_that_recreates_its_tables(
