@@ -49,8 +49,16 @@ def test_run_on_sqlite_counts_add_up(corpus: Path, tmp_path: Path) -> None:
     _check_phase(result["feed"], 60, 2)  # 50 entries per feed file
     assert result["feed"]["stages"]["extract"]["articles"] == 0
     assert report["trafilatura"]["pages"] == 4
+    # The reference that the ratio uses was timed between our pages, on the same pages.
+    reference = result["trafilatura"]
+    assert reference["interleaved"] and reference["pages"] == 4 and reference["extracted"] >= 3
+    assert reference["cpu_s"] > 0
     for clock in ("wall", "cpu"):
         assert result["vs_trafilatura"][clock]["ratio"] > 0
+        assert result["vs_trafilatura"][clock]["trafilatura_ms"] == reference[f"ms_per_page_{clock}"]
+    # ... and is not in the phase's own time: the stages account for it all.
+    pages = result["pages"]
+    assert pages["wall_s"] == pytest.approx(pages["stages"]["total"]["wall"], rel=0.05, abs=0.02)
     assert report["peak_rss_bytes"] > 0
     assert len(report["machine"]["load_average_start"]) == 3
 
