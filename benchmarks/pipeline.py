@@ -19,12 +19,16 @@ workers' CPU time is reported on a line of its own, and articles/s wall is the f
 Two commands:
 
     python -m benchmarks.pipeline run [--pages N] [--feed N] [--backends sqlite,postgresql] [--workers N] [--json FILE]
-    python -m benchmarks.pipeline growth --size N [--slices K] [--backend sqlite] [--json FILE] [--plot FILE]
+    python -m benchmarks.pipeline growth --size N [--slices K] [--baseline-every K] [--backend sqlite]
+                                         [--json FILE] [--plot FILE]
 
 ``run`` prints a table per backend (pages and full-content feed entries) and trafilatura's
-``extract()`` alone on the same pages, with the ratio. ``growth`` ingests ``N`` full-content feed
-entries and measures the cost per article of each successive slice as the store grows; results of
-several sizes accumulate in one JSON file and are plotted together (matplotlib, Agg).
+``extract()`` alone on the same pages, with the ratio; serially, that reference is timed between
+our pages, chunk by chunk. ``growth`` ingests ``N`` full-content feed entries and measures the
+cost per article of each successive slice as the store grows; every ``--baseline-every`` slices it
+times the first slice's articles into a fresh, empty store in the same process, and reports each
+stretch of slices against the baselines around it. Results of several sizes accumulate in one JSON
+file and are plotted together (matplotlib, Agg).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import itertools
 import json
 import os
 import resource
@@ -48,7 +53,7 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.workload import WorkItem, Workload
+from benchmarks.workload import RECENT_STORIES, WorkItem, Workload
 from config import load_settings
 from ingest import migrations
 from ingest.app import App
@@ -224,9 +229,10 @@ def database(backend: str, pg_url: str = DEFAULT_PG) -> Iterator[str]:
         admin.dispose()
 
 
-def open_app(url: str) -> tuple[App, Pipeline]:
+def open_app(url: str, freeze: bool = True) -> tuple[App, Pipeline]:
     app = App(load_settings(environ={}, database_url=url))
-    gc.freeze()  # as ``newsdedup`` does once its app is built
+    if freeze:
+        gc.freeze()  # as ``newsdedup`` does once its app is built
     migrations.upgrade(app.engine)
     return app, Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
 
@@ -512,9 +518,85 @@ def _num(value: float | None) -> str:
 # --- growth: cost per article as the store grows -----------------------------------------------
 
 
+def timed_ingest(pipeline: Pipeline, item: WorkItem) -> tuple[IngestResult, float, float]:
+    """``item`` ingested; with the wall and CPU seconds spent inside the pipeline."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = ingest_item(pipeline, item)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def baseline_items(corpus: Path, seed: int, count: int, per_feed: int = 50) -> list[WorkItem]:
+    """``count`` entries like the growth run's late ones, and unlike any it ingests.
+
+    From a workload of another seed, past its opening stretch: the corpus bodies it starts with
+    (the growth run ingests those too) and the stories republished from them, whose originals a
+    baseline would not hold. What is left is the same mix the run's later slices get (new
+    stories, edited republications, wire paragraphs, template lines), in texts it never sees.
+    """
+    workload = Workload(corpus, seed=seed)
+    skip = -(-(len(workload.bodies) + RECENT_STORIES) // per_feed)  # whole feed files
+    items = list(workload.feed_items(skip * per_feed + count, per_feed=per_feed))
+    return items[skip:]
+
+
+def baseline(items: list[WorkItem], backend: str, pg_url: str) -> dict[str, float]:
+    """``items`` into a fresh, empty store, in this process: what an article costs at the start
+    of the curve, on the machine as it is now.
+
+    A long growth run meets the machine in more than one speed phase (a third apart here), so its
+    late slices are compared with baselines taken around them rather than with its own first
+    slice, timed in another phase and in a cold process (the language model, compiled
+    statements, first-touch memory: 2-5 ms an article more over the first 500). Its objects are
+    not frozen (``open_app(freeze=False)``): the growth run's collector must see what it would
+    have seen without the baseline.
+    """
+    wall = cpu = 0.0
+    created = 0
+    with database(backend, pg_url) as url:
+        app, pipeline = open_app(url, freeze=False)
+        try:
+            pipeline.deduper.ensure_ready()
+            for item in items:
+                result, spent_wall, spent_cpu = timed_ingest(pipeline, item)
+                wall, cpu, created = wall + spent_wall, cpu + spent_cpu, created + result.created
+        finally:
+            app.close()
+    count = max(1, created)
+    return {"ms_per_article_cpu": round(1000 * cpu / count, 3), "ms_per_article_wall": round(1000 * wall / count, 3)}
+
+
+def baseline_ratios(slices: list[dict[str, Any]], baselines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per stretch of slices between two baselines: its mean CPU ms per article over theirs."""
+    stretches = []
+    for before, after in itertools.pairwise(baselines):
+        inside = [s for s in slices if before["after_articles"] < s["articles"] <= after["after_articles"]]
+        if not inside:
+            continue
+        ours = sum(s["ms_per_article_cpu"] for s in inside) / len(inside)
+        reference = (before["ms_per_article_cpu"] + after["ms_per_article_cpu"]) / 2
+        stretches.append(
+            {
+                "from_articles": inside[0]["articles"],
+                "to_articles": inside[-1]["articles"],
+                "ms_per_article_cpu": round(ours, 3),
+                "baseline_ms_per_article_cpu": round(reference, 3),
+                "ratio": round(ours / reference, 3),
+            }
+        )
+    return stretches
+
+
 def growth(args: argparse.Namespace) -> dict[str, Any]:
     workload = Workload(Path(args.corpus))
     slice_size = max(1, args.size // args.slices)
+    baselines: list[dict[str, Any]] = []
+
+    def take_baseline(after_articles: int) -> None:
+        if args.baseline_every:
+            items = baseline_items(Path(args.corpus), workload.seed + 1 + len(baselines), slice_size)
+            measured = baseline(items, args.backend, args.pg)
+            baselines.append({"after_articles": after_articles, **measured, "load_average": load_average()})
+
     log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
     slices: list[dict[str, Any]] = []
     with database(args.backend, args.pg) as url:
@@ -526,13 +608,16 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
             total_wall = total_cpu = slice_wall = slice_cpu = 0.0
             mark = (0, 0)  # articles and paragraphs at the last slice end
             deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
+            if args.baseline_every:
+                # A process's first ingest pays its start-up; neither the baseline nor the run should.
+                baseline(baseline_items(Path(args.corpus), workload.seed - 1, slice_size), args.backend, args.pg)
+            take_baseline(0)
             for item in workload.feed_items(args.size):
                 if deadline is not None and time.monotonic() > deadline and slices:
                     break  # out of time: the run records how far it got
-                wall, cpu = time.perf_counter(), time.process_time()
-                result = ingest_item(pipeline, item)
-                slice_wall += time.perf_counter() - wall
-                slice_cpu += time.process_time() - cpu
+                result, spent_wall, spent_cpu = timed_ingest(pipeline, item)
+                slice_wall += spent_wall
+                slice_cpu += spent_cpu
                 done += result.created
                 if done - mark[0] >= slice_size or done >= args.size:
                     with app.sessions.begin() as session:
@@ -555,12 +640,17 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                     total_cpu += slice_cpu
                     slice_wall = slice_cpu = 0.0
                     mark = (done, stored_paragraphs)
+                    if args.baseline_every and len(slices) % args.baseline_every == 0 and done < args.size:
+                        take_baseline(done)
+            if not baselines or baselines[-1]["after_articles"] != done:
+                take_baseline(done)
             size = db_size(app)
         finally:
             app.close()
     if log is not None:
         log.close()
     first, last = slices[0], slices[-1]
+    stretches = baseline_ratios(slices, baselines)
     return {
         "size": args.size,
         "backend": args.backend,
@@ -572,6 +662,10 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
         "ms_per_article_cpu": round(1000 * total_cpu / max(1, done), 3),
         "ms_per_article_wall": round(1000 * total_wall / max(1, done), 3),
         "last_over_first_slice_cpu": round(last["ms_per_article_cpu"] / first["ms_per_article_cpu"], 2),
+        # The first slice's articles into an empty store, timed every ``baseline_every`` slices.
+        "baselines": baselines,
+        "over_baseline": stretches,
+        "last_stretch_over_baseline_cpu": stretches[-1]["ratio"] if stretches else None,
         "peak_rss_bytes": peak_rss_bytes(),
         "db_bytes_per_article": round(size / max(1, done)),
         "slices": slices,
@@ -633,6 +727,16 @@ def print_growth(result: dict[str, Any]) -> None:
             f"  {s['articles']:>9,} {s['paragraphs']:>11,} {s['ms_per_article_cpu']:>11.2f} "
             f"{s['ms_per_article_wall']:>12.2f} {s['rss_bytes'] / 2**20:>8.0f}  {s['load_average']}"
         )
+    if result.get("over_baseline"):
+        size = result["slices"][0]["articles"]
+        print(f"  against {size:,} articles like the late ones into an empty store, timed before and after:")
+        print(f"  {'articles':>19} {'ms/art CPU':>11} {'baseline':>9} {'ratio':>6}")
+        for s in result["over_baseline"]:
+            span = f"{s['from_articles']:,}-{s['to_articles']:,}"
+            print(
+                f"  {span:>19} {s['ms_per_article_cpu']:>11.2f} {s['baseline_ms_per_article_cpu']:>9.2f} "
+                f"{s['ratio']:>5.2f}x"
+            )
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -659,6 +763,12 @@ def main(argv: list[str] | None = None) -> int:
     growth_parser.add_argument("--plot", type=Path, default=DEFAULT_GROWTH_PLOT)
     growth_parser.add_argument("--log", help="append each slice as a JSON line (progress of long runs)")
     growth_parser.add_argument("--max-minutes", type=float, help="stop after this long and record how far it got")
+    growth_parser.add_argument(
+        "--baseline-every",
+        type=int,
+        default=10,
+        help="time the first slice into an empty store at the start, every N slices and at the end (0: never)",
+    )
     args = parser.parse_args(argv)
     if args.command == "run":
         report = run(args)

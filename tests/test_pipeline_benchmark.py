@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
+import lxml.html
 import pytest
+from lxml import etree
 
 from benchmarks import pipeline as bench
 from benchmarks import writer as writer_bench
-from benchmarks.workload import Workload
+from benchmarks.workload import WorkItem, Workload
 
 STAGE_FIELDS = {"wall", "cpu", "calls", "articles", "paragraphs", "articles_per_s_wall", "articles_per_s_cpu"}
 
@@ -93,7 +96,7 @@ def test_run_on_postgresql(corpus: Path, tmp_path: Path, pg_server: str) -> None
 def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
     data, plot = tmp_path / "growth.json", tmp_path / "growth.png"
     assert bench.main(["--corpus", str(corpus), "growth", "--size", "120", "--slices", "3",
-                       "--json", str(data), "--plot", str(plot)]) == 0
+                       "--baseline-every", "1", "--json", str(data), "--plot", str(plot)]) == 0
     run = json.loads(data.read_text(encoding="utf-8"))["runs"]["sqlite-120"]
     assert run["articles"] == 120
     articles = [s["articles"] for s in run["slices"]]
@@ -102,6 +105,46 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
     assert paragraphs == sorted(paragraphs) and paragraphs[-1] == run["paragraphs"]
     assert all(s["ms_per_article_cpu"] > 0 and s["rss_bytes"] > 0 for s in run["slices"])
     assert plot.stat().st_size > 10_000
+    # Baselines (40 articles like the late ones into an empty store) at the start, after each slice
+    # (the feed files hold 50 entries, so slices end at 50, 100, 120) and at the end.
+    assert [b["after_articles"] for b in run["baselines"]] == [0, 50, 100, 120]
+    assert all(b["ms_per_article_cpu"] > 0 for b in run["baselines"])
+    stretches = run["over_baseline"]
+    assert [(s["from_articles"], s["to_articles"]) for s in stretches] == [(50, 50), (100, 100), (120, 120)]
+    for stretch, slice_, (before, after) in zip(
+        stretches, run["slices"], itertools.pairwise(run["baselines"]), strict=True
+    ):
+        reference = (before["ms_per_article_cpu"] + after["ms_per_article_cpu"]) / 2
+        assert stretch["ms_per_article_cpu"] == slice_["ms_per_article_cpu"]
+        assert stretch["ratio"] == pytest.approx(slice_["ms_per_article_cpu"] / reference, abs=1e-3)
+    assert run["last_stretch_over_baseline_cpu"] == stretches[-1]["ratio"]
+
+
+def test_baseline_items_are_like_the_late_ones_and_never_in_the_run(corpus: Path) -> None:
+    run = Workload(corpus)
+    run_entries = [entry for item in run.feed_items(1500) for entry in _entries(item)]
+    items = bench.baseline_items(corpus, run.seed + 1, 120)
+    assert sum(i.articles for i in items) == 120
+    entries = [entry for item in items for entry in _entries(item)]
+    assert len(entries) == 120 and not set(run_entries) & set(entries)
+
+    def corpus_bodies(texts: list[str]) -> int:
+        return sum(1 for text in texts for body in run.bodies if all(p in text for p in body[:3]))
+
+    # The run opens with the corpus bodies; later, like the baseline, it only now and then
+    # republishes one (a republished story re-enters the pool of recent ones).
+    assert corpus_bodies(run_entries[:120]) >= 25  # 81 bodies, most edited in one of their first lines
+    assert corpus_bodies(entries) <= 6 and corpus_bodies(run_entries[-120:]) <= 6
+
+
+def _entries(item: WorkItem) -> list[str]:
+    """The paragraph text of each entry of a feed file."""
+    root = etree.fromstring(item.body)
+    encoded = "{http://purl.org/rss/1.0/modules/content/}encoded"
+    return [
+        " ".join(p.text_content() for p in lxml.html.fragment_fromstring(e.text, create_parent="div").iter("p"))
+        for e in root.iter(encoded)
+    ]
 
 
 def test_workload_promises_what_it_yields(corpus: Path) -> None:
