@@ -590,14 +590,16 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
     workload = Workload(Path(args.corpus))
     slice_size = max(1, args.size // args.slices)
     baselines: list[dict[str, Any]] = []
+    log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
 
     def take_baseline(after_articles: int) -> None:
         if args.baseline_every:
             items = baseline_items(Path(args.corpus), workload.seed + 1 + len(baselines), slice_size)
             measured = baseline(items, args.backend, args.pg)
             baselines.append({"after_articles": after_articles, **measured, "load_average": load_average()})
-
-    log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
+            if log is not None:
+                log.write(json.dumps({"baseline": baselines[-1]}) + "\n")
+                log.flush()
     slices: list[dict[str, Any]] = []
     with database(args.backend, args.pg) as url:
         app, pipeline = open_app(url)

@@ -94,9 +94,9 @@ def test_run_on_postgresql(corpus: Path, tmp_path: Path, pg_server: str) -> None
 
 
 def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
-    data, plot = tmp_path / "growth.json", tmp_path / "growth.png"
+    data, plot, log = tmp_path / "growth.json", tmp_path / "growth.png", tmp_path / "growth.jsonl"
     assert bench.main(["--corpus", str(corpus), "growth", "--size", "120", "--slices", "3",
-                       "--baseline-every", "1", "--json", str(data), "--plot", str(plot)]) == 0
+                       "--baseline-every", "1", "--json", str(data), "--plot", str(plot), "--log", str(log)]) == 0
     run = json.loads(data.read_text(encoding="utf-8"))["runs"]["sqlite-120"]
     assert run["articles"] == 120
     articles = [s["articles"] for s in run["slices"]]
@@ -118,6 +118,11 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
         assert stretch["ms_per_article_cpu"] == slice_["ms_per_article_cpu"]
         assert stretch["ratio"] == pytest.approx(slice_["ms_per_article_cpu"] / reference, abs=1e-3)
     assert run["last_stretch_over_baseline_cpu"] == stretches[-1]["ratio"]
+    # The progress log has every slice and every baseline, in the order they were taken.
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [line["baseline"]["after_articles"] if "baseline" in line else line["articles"] for line in lines] == [
+        0, 50, 50, 100, 100, 120, 120
+    ]
 
 
 def test_baseline_items_are_like_the_late_ones_and_never_in_the_run(corpus: Path) -> None:
