@@ -525,6 +525,19 @@ def timed_ingest(pipeline: Pipeline, item: WorkItem) -> tuple[IngestResult, floa
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+GROWTH_STAGES = ("parse", "clean", "dedupe", "store")
+
+
+def stage_cpu(timers: Timers) -> dict[str, float]:
+    """CPU seconds so far of the stages a feed entry goes through (exclusive, as in ``run``)."""
+    settled = settle(timers, 0)
+    return {name: settled[name].cpu for name in GROWTH_STAGES}
+
+
+def stage_ms(before: dict[str, float], after: dict[str, float], articles: int) -> dict[str, float]:
+    return {name: round(1000 * (after[name] - before[name]) / max(1, articles), 3) for name in GROWTH_STAGES}
+
+
 def baseline_items(corpus: Path, seed: int, count: int, per_feed: int = 50) -> list[WorkItem]:
     """``count`` entries like the growth run's late ones, and unlike any it ingests.
 
@@ -554,6 +567,7 @@ def baseline(items: list[WorkItem], backend: str, pg_url: str) -> dict[str, floa
     created = 0
     with database(backend, pg_url) as url:
         app, pipeline = open_app(url, freeze=False)
+        timers = instrument(pipeline)
         try:
             pipeline.deduper.ensure_ready()
             for item in items:
@@ -562,7 +576,11 @@ def baseline(items: list[WorkItem], backend: str, pg_url: str) -> dict[str, floa
         finally:
             app.close()
     count = max(1, created)
-    return {"ms_per_article_cpu": round(1000 * cpu / count, 3), "ms_per_article_wall": round(1000 * wall / count, 3)}
+    return {
+        "ms_per_article_cpu": round(1000 * cpu / count, 3),
+        "ms_per_article_wall": round(1000 * wall / count, 3),
+        "stages_ms_cpu": stage_ms(dict.fromkeys(GROWTH_STAGES, 0.0), stage_cpu(timers), count),
+    }
 
 
 def baseline_ratios(slices: list[dict[str, Any]], baselines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -574,6 +592,15 @@ def baseline_ratios(slices: list[dict[str, Any]], baselines: list[dict[str, Any]
             continue
         ours = sum(s["ms_per_article_cpu"] for s in inside) / len(inside)
         reference = (before["ms_per_article_cpu"] + after["ms_per_article_cpu"]) / 2
+        stages = {
+            name: {
+                "ms_per_article_cpu": round(sum(s["stages_ms_cpu"][name] for s in inside) / len(inside), 3),
+                "baseline_ms_per_article_cpu": round(
+                    (before["stages_ms_cpu"][name] + after["stages_ms_cpu"][name]) / 2, 3
+                ),
+            }
+            for name in GROWTH_STAGES
+        }
         stretches.append(
             {
                 "from_articles": inside[0]["articles"],
@@ -581,6 +608,7 @@ def baseline_ratios(slices: list[dict[str, Any]], baselines: list[dict[str, Any]
                 "ms_per_article_cpu": round(ours, 3),
                 "baseline_ms_per_article_cpu": round(reference, 3),
                 "ratio": round(ours / reference, 3),
+                "stages": stages,
             }
         )
     return stretches
@@ -603,6 +631,9 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
     slices: list[dict[str, Any]] = []
     with database(args.backend, args.pg) as url:
         app, pipeline = open_app(url)
+        # The stages are timed as in ``run`` (and in each baseline), to show which of them grows.
+        timers = instrument(pipeline)
+        stages_before = stage_cpu(timers)
         try:
             pipeline.deduper.ensure_ready()
             done = 0
@@ -631,6 +662,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                         "ms_per_article_wall": round(1000 * slice_wall / count, 3),
                         "ms_per_article_cpu": round(1000 * slice_cpu / count, 3),
                         "ms_per_paragraph_cpu": round(1000 * slice_cpu / max(1, stored_paragraphs - mark[1]), 4),
+                        "stages_ms_cpu": stage_ms(stages_before, stage_cpu(timers), count),
                         "rss_bytes": rss_bytes(),
                         "load_average": load_average(),
                     }
@@ -642,6 +674,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                     total_cpu += slice_cpu
                     slice_wall = slice_cpu = 0.0
                     mark = (done, stored_paragraphs)
+                    stages_before = stage_cpu(timers)
                     if args.baseline_every and len(slices) % args.baseline_every == 0 and done < args.size:
                         take_baseline(done)
             if not baselines or baselines[-1]["after_articles"] != done:
@@ -732,12 +765,16 @@ def print_growth(result: dict[str, Any]) -> None:
     if result.get("over_baseline"):
         size = result["slices"][0]["articles"]
         print(f"  against {size:,} articles like the late ones into an empty store, timed before and after:")
-        print(f"  {'articles':>19} {'ms/art CPU':>11} {'baseline':>9} {'ratio':>6}")
+        print(f"  {'articles':>19} {'ms/art CPU':>11} {'baseline':>9} {'ratio':>6}   ms/art CPU by stage (baseline)")
         for s in result["over_baseline"]:
             span = f"{s['from_articles']:,}-{s['to_articles']:,}"
+            stages = "  ".join(
+                f"{name} {v['ms_per_article_cpu']:.2f} ({v['baseline_ms_per_article_cpu']:.2f})"
+                for name, v in s["stages"].items()
+            )
             print(
                 f"  {span:>19} {s['ms_per_article_cpu']:>11.2f} {s['baseline_ms_per_article_cpu']:>9.2f} "
-                f"{s['ratio']:>5.2f}x"
+                f"{s['ratio']:>5.2f}x   {stages}"
             )
 
 

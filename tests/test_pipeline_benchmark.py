@@ -118,6 +118,11 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
         assert stretch["ms_per_article_cpu"] == slice_["ms_per_article_cpu"]
         assert stretch["ratio"] == pytest.approx(slice_["ms_per_article_cpu"] / reference, abs=1e-3)
     assert run["last_stretch_over_baseline_cpu"] == stretches[-1]["ratio"]
+    # Every slice and baseline splits its time by stage, and the stages add up to it.
+    for timed in [*run["slices"], *run["baselines"]]:
+        assert set(timed["stages_ms_cpu"]) == set(bench.GROWTH_STAGES)
+        assert sum(timed["stages_ms_cpu"].values()) == pytest.approx(timed["ms_per_article_cpu"], rel=0.1)
+    assert all(set(s["stages"]) == set(bench.GROWTH_STAGES) for s in stretches)
     # The progress log has every slice and every baseline, in the order they were taken.
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [line["baseline"]["after_articles"] if "baseline" in line else line["articles"] for line in lines] == [
