@@ -729,6 +729,12 @@ def plot_growth(data: dict[str, Any], path: Path) -> None:
         xs = [s["articles"] for s in run_["slices"]]
         cost.plot(xs, [s["ms_per_article_cpu"] for s in run_["slices"]], marker=".", label=f"{name} CPU")
         cost.plot(xs, [s["ms_per_article_wall"] for s in run_["slices"]], linestyle=":", label=f"{name} wall")
+        if run_.get("baselines"):
+            # A baseline taken before the first slice is drawn at it (a log axis has no zero).
+            at = [max(b["after_articles"], xs[0]) for b in run_["baselines"]]
+            cost.scatter(
+                at, [b["ms_per_article_cpu"] for b in run_["baselines"]], marker="x", label=f"{name} baseline CPU"
+            )
         memory.plot(xs, [s["rss_bytes"] / 2**20 for s in run_["slices"]], marker=".", label=name)
     for axis in (cost, memory):
         axis.set_xscale("log")
