@@ -697,7 +697,8 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
         "ms_per_article_cpu": round(1000 * total_cpu / max(1, done), 3),
         "ms_per_article_wall": round(1000 * total_wall / max(1, done), 3),
         "last_over_first_slice_cpu": round(last["ms_per_article_cpu"] / first["ms_per_article_cpu"], 2),
-        # The first slice's articles into an empty store, timed every ``baseline_every`` slices.
+        # A slice's worth of unseen, late-like articles into an empty store, every ``baseline_every`` slices.
+        "baseline_articles": slice_size if baselines else None,
         "baselines": baselines,
         "over_baseline": stretches,
         "last_stretch_over_baseline_cpu": stretches[-1]["ratio"] if stretches else None,
@@ -769,7 +770,7 @@ def print_growth(result: dict[str, Any]) -> None:
             f"{s['ms_per_article_wall']:>12.2f} {s['rss_bytes'] / 2**20:>8.0f}  {s['load_average']}"
         )
     if result.get("over_baseline"):
-        size = result["slices"][0]["articles"]
+        size = result["baseline_articles"]
         print(f"  against {size:,} articles like the late ones into an empty store, timed before and after:")
         print(f"  {'articles':>19} {'ms/art CPU':>11} {'baseline':>9} {'ratio':>6}   ms/art CPU by stage (baseline)")
         for s in result["over_baseline"]:

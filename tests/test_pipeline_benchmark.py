@@ -107,7 +107,7 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
     assert plot.stat().st_size > 10_000
     # Baselines (40 articles like the late ones into an empty store) at the start, after each slice
     # (the feed files hold 50 entries, so slices end at 50, 100, 120) and at the end.
-    assert [b["after_articles"] for b in run["baselines"]] == [0, 50, 100, 120]
+    assert [b["after_articles"] for b in run["baselines"]] == [0, 50, 100, 120] and run["baseline_articles"] == 40
     assert all(b["ms_per_article_cpu"] > 0 for b in run["baselines"])
     stretches = run["over_baseline"]
     assert [(s["from_articles"], s["to_articles"]) for s in stretches] == [(50, 50), (100, 100), (120, 120)]
