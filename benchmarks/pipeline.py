@@ -260,8 +260,9 @@ def ingest_item(pipeline: Pipeline, item: WorkItem) -> IngestResult:
 # --- run: the table ----------------------------------------------------------------------------
 
 
-class InterleavedReference:
-    """trafilatura's ``extract()`` on the same pages, timed between our pages (serial runs).
+class TrafilaturaReference:
+    """trafilatura's ``extract()`` on the same pages: all at once (``time_pages``), or, iterated,
+    timed between our pages as a serial run takes them.
 
     The machine's speed can drift by a third within one run, so a reference timed before or after
     all of ours compares two different machines. Pages go in chunks of ``CHUNK``: the reference
@@ -278,8 +279,9 @@ class InterleavedReference:
         self.items = items
         self.wall = self.cpu = 0.0
         self.extracted = 0
+        self.interleaved = False
 
-    def _time(self, part: list[WorkItem]) -> None:
+    def time_pages(self, part: list[WorkItem]) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         for item in part:
             if self._extract(item.body) is not None:
@@ -288,13 +290,14 @@ class InterleavedReference:
         self.cpu += time.process_time() - cpu
 
     def __iter__(self) -> Iterator[WorkItem]:
+        self.interleaved = True
         for number, first in enumerate(range(0, len(self.items), self.CHUNK)):
             part = self.items[first : first + self.CHUNK]
             if number % 2 == 0:
-                self._time(part)
+                self.time_pages(part)
             yield from part  # the serial consumer ingests each page before asking for the next
             if number % 2 == 1:
-                self._time(part)
+                self.time_pages(part)
 
     def report(self) -> dict[str, Any]:
         pages = len(self.items)
@@ -305,7 +308,7 @@ class InterleavedReference:
             "cpu_s": round(self.cpu, 3),
             "ms_per_page_wall": round(1000 * self.wall / pages, 3) if pages else None,
             "ms_per_page_cpu": round(1000 * self.cpu / pages, 3) if pages else None,
-            "interleaved": True,
+            "interleaved": self.interleaved,
         }
 
 
@@ -314,7 +317,7 @@ def run_phase(
     pipeline: Pipeline,
     items: Iterable[WorkItem],
     workers: int = 1,
-    reference: InterleavedReference | None = None,
+    reference: TrafilaturaReference | None = None,
 ) -> dict[str, Any]:
     """Ingest ``items``; the stages, counts and sizes of this phase alone.
 
@@ -393,23 +396,10 @@ def uninstrument(pipeline: Pipeline) -> None:
 
 
 def trafilatura_reference(items: list[WorkItem]) -> dict[str, Any]:
-    """trafilatura's default ``extract()`` on the same page bytes, in this process."""
-    import trafilatura
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    extracted = 0
-    for item in items:
-        if trafilatura.extract(item.body) is not None:
-            extracted += 1
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return {
-        "pages": len(items),
-        "extracted": extracted,
-        "wall_s": round(wall, 3),
-        "cpu_s": round(cpu, 3),
-        "ms_per_page_wall": round(1000 * wall / len(items), 3) if items else None,
-        "ms_per_page_cpu": round(1000 * cpu / len(items), 3) if items else None,
-    }
+    """trafilatura's default ``extract()`` on the same page bytes, in this process, all at once."""
+    reference = TrafilaturaReference(items)
+    reference.time_pages(items)
+    return reference.report()
 
 
 def ours_per_page(phase: dict[str, Any], clock: str) -> dict[str, float]:
@@ -436,7 +426,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 # Serially, the reference is timed between our pages; with workers, our extraction
                 # runs in other processes, and the reference stays the one timed before the run.
-                interleaved = InterleavedReference(pages) if args.workers == 1 else None
+                interleaved = TrafilaturaReference(pages) if args.workers == 1 else None
                 page_phase = run_phase(app, pipeline, interleaved or pages, args.workers, interleaved)
                 # Made before the phase: writing the synthetic feeds is not the pipeline's work.
                 feed_phase = run_phase(app, pipeline, list(workload.feed_items(args.feed)), args.workers)
