@@ -64,13 +64,18 @@ class LshParams:
         return sum(self.probability(upper * (i + 0.5) / steps) for i in range(steps)) * upper / steps
 
     @classmethod
-    def for_threshold(cls, threshold: float, num_perm: int, *, recall: float = 0.99, max_bands: int = 40) -> LshParams:
-        """Bands x rows with recall >= ``recall`` at ``threshold``, fewest false candidates."""
+    def for_threshold(
+        cls, threshold: float, num_perm: int, *, recall: float = 0.99, max_bands: int = 40, reserve: int = 0
+    ) -> LshParams:
+        """Bands x rows with recall >= ``recall`` at ``threshold``, fewest false candidates.
+
+        ``reserve``: signature columns to leave to the sketch, when some parameters allow it.
+        """
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {threshold}")
         if not 0.0 < recall < 1.0:
             raise ValueError(f"recall must be in (0, 1), got {recall}")
-        best: tuple[float, int, LshParams] | None = None
+        best: tuple[bool, float, int, LshParams] | None = None
         for rows in range(1, num_perm + 1):
             p = threshold**rows
             if p < 1e-9:
@@ -79,15 +84,15 @@ class LshParams:
             if bands > max_bands or bands * rows > num_perm:
                 continue
             params = cls(bands, rows)
-            score = (params.false_candidates(threshold), bands, params)
-            if best is None or score[:2] < best[:2]:
+            score = (bands * rows > num_perm - reserve, params.false_candidates(threshold), bands, params)
+            if best is None or score[:3] < best[:3]:
                 best = score
         if best is None:
             raise ValueError(
                 f"no LSH parameters reach recall {recall} at threshold {threshold} with {num_perm} "
                 f"permutations and at most {max_bands} bands; raise num_perm or the threshold"
             )
-        return best[2]
+        return best[3]
 
 
 def band_keys(signatures: npt.NDArray[np.uint32], params: LshParams) -> npt.NDArray[np.uint64]:

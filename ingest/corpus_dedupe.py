@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import DedupeSettings
 from dedupe import norm_hash, normalize
-from dedupe.lsh import Candidates, LshParams, band_keys
+from dedupe.lsh import SKETCH_WIDTH, Candidates, LshParams, band_keys
 from dedupe.near import Candidate, NearBlock, NearMatch, NearRule, best_match
 from dedupe.normalize import norm_hash_of_normalized, tokens
 from dedupe.shingles import DOCUMENT
@@ -126,8 +126,8 @@ class DedupeConfig:
             template=TemplateRule(min_stories=settings.template_min_articles, max_words=settings.template_max_words),
             window_days=settings.window_days,
             backend=settings.index_backend,
-            paragraph_lsh=LshParams.for_threshold(near.threshold, num_perm),
-            document_lsh=LshParams.for_threshold(min(story.jaccard, 0.5), num_perm),
+            paragraph_lsh=LshParams.for_threshold(near.threshold, num_perm, reserve=SKETCH_WIDTH),
+            document_lsh=LshParams.for_threshold(min(story.jaccard, 0.5), num_perm, reserve=SKETCH_WIDTH),
         )
 
     def state(self) -> dict[str, str]:

@@ -12,7 +12,7 @@ from datasketch.lsh import _optimal_param
 
 from benchmarks.corpus_bodies import Corpus
 from dedupe.hashing import ShingleHasher, shingle_hash32
-from dedupe.lsh import BandIndex, LshParams, band_keys, fingerprints, sketch_similarity, sketches
+from dedupe.lsh import SKETCH_WIDTH, BandIndex, LshParams, band_keys, fingerprints, sketch_similarity, sketches
 from dedupe.near import Candidate, NearBlock, NearRule, best_match
 from dedupe.normalize import normalize
 from dedupe.shingles import DOCUMENT, shingles
@@ -91,6 +91,30 @@ def test_lsh_parameters_find_pairs_at_the_threshold(threshold: float) -> None:
     # datasketch's default weights find a pair at the threshold far less often.
     bands, rows = _optimal_param(threshold, 128, 0.5, 0.5)
     assert LshParams(bands, rows).probability(threshold) < 0.9
+
+
+@pytest.mark.parametrize("threshold", [0.45, 0.5])
+def test_lsh_parameters_leave_the_sketch_its_columns_when_they_can(threshold: float) -> None:
+    reserved = LshParams.for_threshold(threshold, 128, reserve=SKETCH_WIDTH)
+    assert reserved.width <= 128 - SKETCH_WIDTH
+    assert reserved.probability(threshold) >= 0.99
+    # 64 permutations cannot leave 80: the choice is then the one made without the reserve.
+    assert LshParams.for_threshold(threshold, 64, reserve=SKETCH_WIDTH) == LshParams.for_threshold(threshold, 64)
+
+
+def test_sketch_estimates_use_the_reserved_columns(paragraphs: list[str]) -> None:
+    """A one-word edit of a long paragraph keeps an estimate near its Jaccard, from 80 columns."""
+    params = LshParams.for_threshold(0.5, 128, reserve=SKETCH_WIDTH)
+    signer = Signer()
+    text = next(p for p in paragraphs if len(p.split()) >= 40)
+    words = text.split()
+    words[len(words) // 2] = "kata"
+    other = next(p for p in paragraphs if len(p.split()) >= 20 and p != text)
+    matrix = signer.signatures([text, " ".join(words), other])
+    assert sketches(matrix, params).shape == (3, SKETCH_WIDTH)
+    estimate = sketch_similarity(sketches(matrix[:1], params), sketches(matrix[1:2], params))[0]
+    assert estimate > 0.7
+    assert sketch_similarity(sketches(matrix[:1], params), sketches(matrix[2:3], params))[0] < 0.2
 
 
 def test_band_index_finds_near_copies_and_stays_small(paragraphs: list[str]) -> None:
