@@ -251,15 +251,19 @@ class CorpusDeduper:
     def expected_state(self) -> dict[str, str]:
         return {**self.signer.params.as_state(), **self.config.state()}
 
-    def check_state(self, session: Session) -> None:
-        """Refuse stored state made with other parameters; record ours on a fresh database."""
+    def check_state(self, session: Session, *, rebuilding_bands: bool = False) -> None:
+        """Refuse stored state made with other parameters; record ours on a fresh database.
+
+        ``rebuilding_bands``: the caller is about to rewrite the band rows, so stored LSH
+        parameters other than ours are what it mends, not a reason to refuse.
+        """
         # Workers starting together on a fresh database would both write the state.
         dedupe_repo.lock_keys(session, [STATE_LOCK_KEY])
         stored = repo.get_state(session)
         expected = self.expected_state()
         mismatched = {k: (stored[k], v) for k, v in expected.items() if k in stored and stored[k] != v}
         # Band rows depend on the LSH parameters only in the shared SQL index.
-        if self.config.backend != "sql":
+        if self.config.backend != "sql" or rebuilding_bands:
             mismatched = {k: v for k, v in mismatched.items() if not k.startswith("lsh.")}
         if mismatched:
             details = ", ".join(f"{k}: stored {s!r}, configured {c!r}" for k, (s, c) in mismatched.items())
@@ -765,7 +769,7 @@ class CorpusDeduper:
                 resigned = self._resign(session)
                 repo.put_state(session, self.expected_state())
             else:
-                self.check_state(session)
+                self.check_state(session, rebuilding_bands=True)
             repo.put_state(session, self.config.state())
             if isinstance(self.backend, SqlIndex):
                 blocks = self._rebuild_sql(session)

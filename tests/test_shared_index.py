@@ -16,6 +16,7 @@ from benchmarks.corpus_bodies import Corpus
 from config import load_settings
 from ingest import migrations
 from ingest.app import App
+from ingest.corpus_dedupe import IndexStateError
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.pipeline import Input, Pipeline
 from store import dedupe_repo
@@ -110,3 +111,38 @@ def test_band_rows_follow_their_article(database_url: str, corpus: Path) -> None
             assert dedupe_repo.count_bands(session) == 0
     finally:
         app.close()
+
+
+def test_band_rows_of_other_lsh_parameters_are_refused_then_rebuilt(database_url: str, corpus: Path) -> None:
+    """A shared index written with other bands (as before the whole-body index went to 17x2) is
+    refused at start with the command that mends it, and that command rewrites the rows."""
+    story = Corpus(corpus).by_language("id")[0]
+    app = worker_app(database_url)
+    migrations.upgrade(app.engine)
+    try:
+        pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+        first = pipeline.ingest(
+            Input(body=b"one", source="s", location="test"), documents=[document(story.paragraphs, "one", story.title)]
+        ).articles[0].article_id
+        with app.sessions.begin() as session:
+            repo.put_state(session, {"lsh.document": "35x3"})
+    finally:
+        app.close()
+    restarted = worker_app(database_url)
+    try:
+        with pytest.raises(IndexStateError, match=r"lsh\.document: stored '35x3'.*newsdedup index rebuild"):
+            restarted.deduper.ensure_ready()
+        report = restarted.deduper.rebuild()
+        assert report.blocks == len(story.paragraphs)
+        with restarted.sessions() as session:
+            assert repo.get_state(session)["lsh.document"] == "17x2"
+        restarted.deduper.ensure_ready()
+        # The rebuilt rows find the story again.
+        pipeline = Pipeline(restarted.sessions, restarted.cleaner, restarted.signer, deduper=restarted.deduper)
+        again = pipeline.ingest(
+            Input(body=b"two", source="t", location="test"), documents=[document(story.paragraphs, "two", story.title)]
+        ).articles[0].article_id
+        with restarted.sessions() as session:
+            assert repo.get_article(session, again).canonical_id == first
+    finally:
+        restarted.close()
