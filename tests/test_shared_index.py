@@ -35,6 +35,15 @@ def document(paragraphs: list[str], key: str, title: str) -> ParsedDocument:
     )
 
 
+def ingest_alone(app: App, paragraphs: list[str], key: str, title: str, source: str) -> int | None:
+    """One document through the pipeline, no other worker about; its article's id."""
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+    result = pipeline.ingest(
+        Input(body=key.encode(), source=source, location="test"), documents=[document(paragraphs, key, title)]
+    )
+    return result.articles[0].article_id
+
+
 def ingest(
     app: App,
     parsed: ParsedDocument,
@@ -97,11 +106,7 @@ def test_band_rows_follow_their_article(database_url: str, corpus: Path) -> None
     app = worker_app(database_url)
     migrations.upgrade(app.engine)
     try:
-        pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
-        result = pipeline.ingest(
-            Input(body=b"one", source="s", location="test"), documents=[document(story.paragraphs, "one", story.title)]
-        )
-        article_id = result.articles[0].article_id
+        article_id = ingest_alone(app, story.paragraphs, "one", story.title, "s")
         assert article_id is not None
         with app.sessions.begin() as session:
             rows = dedupe_repo.count_bands(session)
@@ -120,10 +125,7 @@ def test_band_rows_of_other_lsh_parameters_are_refused_then_rebuilt(database_url
     app = worker_app(database_url)
     migrations.upgrade(app.engine)
     try:
-        pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
-        first = pipeline.ingest(
-            Input(body=b"one", source="s", location="test"), documents=[document(story.paragraphs, "one", story.title)]
-        ).articles[0].article_id
+        first = ingest_alone(app, story.paragraphs, "one", story.title, "s")
         with app.sessions.begin() as session:
             repo.put_state(session, {"lsh.document": "35x3"})
     finally:
@@ -138,10 +140,7 @@ def test_band_rows_of_other_lsh_parameters_are_refused_then_rebuilt(database_url
             assert repo.get_state(session)["lsh.document"] == "17x2"
         restarted.deduper.ensure_ready()
         # The rebuilt rows find the story again.
-        pipeline = Pipeline(restarted.sessions, restarted.cleaner, restarted.signer, deduper=restarted.deduper)
-        again = pipeline.ingest(
-            Input(body=b"two", source="t", location="test"), documents=[document(story.paragraphs, "two", story.title)]
-        ).articles[0].article_id
+        again = ingest_alone(restarted, story.paragraphs, "two", story.title, "t")
         with restarted.sessions() as session:
             assert repo.get_article(session, again).canonical_id == first
     finally:
