@@ -66,8 +66,8 @@ log = logging.getLogger(__name__)
 # true pair. With the 48-byte sketch before it (0.072) the margin was 0.25, and a third of the
 # candidates read at 20,000 stored articles were loose matches estimated at 0.2-0.25.
 CANDIDATE_MARGIN = 0.2
-# Candidates confirmed per block, the best estimates first. Loose sketch matches (estimates of
-# 0.2-0.3) to a block grow in number with the stored corpus; reading and comparing every one made
+# Candidates confirmed per block, the best estimates first. Loose sketch matches (estimates just
+# above the bar minus the margin) to a block grow in number with the stored corpus; reading and comparing every one made
 # each article cost more than the last (21 per article at 7,000 articles and rising; 12 per block
 # still let it grow to 10,000). A true copy estimates near its Jaccard (standard error about
 # 0.07), so it ranks above such loose matches; the labelled set scores the same with 4.
