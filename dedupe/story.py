@@ -70,6 +70,22 @@ def hashed_story_similarity(new: npt.NDArray[np.uint64], old: npt.NDArray[np.uin
     return _similarity(len(np.intersect1d(new, old, assume_unique=True)), len(new), len(old))
 
 
+def may_be_same_story(estimate: float, size_new: int, size_old: int, rule: StoryRule, margin: float) -> bool:
+    """Whether two bodies whose shingle Jaccard is estimated at ``estimate`` (from their
+    signatures) could meet ``rule``, allowing the estimate to be ``margin`` too low.
+
+    The rule asks for a Jaccard of ``rule.jaccard``, or for the shorter body to be contained to
+    ``rule.containment``; with both sizes known, that containment is itself a Jaccard
+    (``shared = c * smaller``, ``union = size_new + size_old - shared``), so one bar covers both.
+    """
+    smaller = min(size_new, size_old)
+    if smaller < rule.min_shingles:
+        return False
+    shared = rule.containment * smaller
+    bar = min(rule.jaccard, shared / (size_new + size_old - shared))
+    return estimate >= bar - margin
+
+
 def _similarity(shared: int, size_new: int, size_old: int) -> StorySimilarity:
     union = size_new + size_old - shared
     smaller = min(size_new, size_old)

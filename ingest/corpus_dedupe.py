@@ -35,8 +35,15 @@ from dedupe.lsh import SKETCH_WIDTH, Candidates, LshParams, band_keys
 from dedupe.near import Candidate, NearBlock, NearMatch, NearRule, best_match
 from dedupe.normalize import norm_hash_of_normalized, tokens
 from dedupe.shingles import DOCUMENT
-from dedupe.signatures import SignatureParams, Signer
-from dedupe.story import Member, StoryRule, StorySimilarity, choose_text, hashed_story_similarity
+from dedupe.signatures import SignatureParams, SignatureParamsError, Signer, estimated_jaccard
+from dedupe.story import (
+    Member,
+    StoryRule,
+    StorySimilarity,
+    choose_text,
+    hashed_story_similarity,
+    may_be_same_story,
+)
 from dedupe.template import TemplateRule, TemplateVerdict, template_verdict
 from ingest.cleaning import CleanArticle
 from ingest.documents import BlockKind
@@ -74,6 +81,13 @@ CANDIDATE_MARGIN = 0.2
 MAX_NEAR_CANDIDATES = 4
 STORY_CANDIDATE_ESTIMATE = 0.15
 MAX_STORY_CANDIDATES = 8
+# A story candidate's body is read and compared only when the Jaccard its stored signature
+# estimates could reach the rule's bar (the containment bar as a Jaccard, from both shingle
+# counts) less this. The 128-permutation estimate's standard error is at most 0.044, so 0.2 (4.5
+# errors) drops no true match, and covers the template lines removed from a body after its
+# signature was made (short by rule). It drops most candidates that share one wire paragraph,
+# which are most candidates: reading their bodies made each article cost more than the last.
+STORY_ESTIMATE_MARGIN = 0.2
 BACKENDS = ("memory", "sql")
 STATE_LOCK_KEY = -1  # advisory-lock key of the dedupe state rows
 # Stories counted per template block: enough for every verdict (``min_stories`` is far below),
@@ -561,7 +575,8 @@ class CorpusDeduper:
         if not candidates:
             return None
         ranked = [a for a, _ in sorted(candidates.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_STORY_CANDIDATES]
-        stamps = dedupe_repo.article_stamps(session, ranked)
+        rows = dedupe_repo.story_candidate_rows(session, ranked)
+        stamps = {a: row.stamp for a, row in rows.items() if self._may_be_story(prepared, row)}
         stored = self.stored_bodies(session, stamps)
         best: StoryMatch | None = None
         for article_id in ranked:
@@ -575,6 +590,19 @@ class CorpusDeduper:
             if best is None or score > max(best.similarity.jaccard, best.similarity.containment):
                 best = StoryMatch(article_id, stamps[article_id].canonical_id, similarity)
         return best
+
+    def _may_be_story(self, prepared: PreparedArticle, row: dedupe_repo.StoryCandidateRow) -> bool:
+        """False only when the candidate's stored signature and shingle count rule it out."""
+        if row.document_signature is None or row.body_shingles is None:
+            return True
+        try:
+            stored = self.signer.rows_from_bytes([row.document_signature])[0]
+        except SignatureParamsError:
+            return True  # made with other parameters: only the texts can tell
+        estimate = estimated_jaccard(prepared.document_signature, stored)
+        return may_be_same_story(
+            estimate, len(prepared.body), row.body_shingles, self.config.story, STORY_ESTIMATE_MARGIN
+        )
 
     def _near_block(self, block: dedupe_repo.StoredBlock) -> NearBlock:
         packed = self._near_blocks.get(block.norm_hash)
@@ -692,6 +720,12 @@ class CorpusDeduper:
         if self.known is not None:
             self.known.add([p.norm_hash for p in linked.paragraphs])
             self.known.add([r.norm_hash for r in linked.removals if r.norm_hash])
+        # The next copy of this story will compare with this body, and choosing the story's text
+        # below reads it: remembered first, it is not read back from the database.
+        stamp = dedupe_repo.ArticleStamp(article.canonical_id or article.id, article.version, article.modified_at)
+        body = StoredBody(len(linked.paragraphs), [p.text for p in linked.paragraphs if p.kind == BlockKind.BODY.value])
+        body.shingles = linked.body
+        self._remember_body(article.id, stamp, body)
         for story_id in stories:
             if story_id == article.id and not updated and linked.story is None:
                 continue  # a new article alone in its story: nothing to choose, no text_from
@@ -704,10 +738,9 @@ class CorpusDeduper:
             refs = [pack_ref(article.id, linked.row_positions[r]) for r in rows]
             self.backend.add(session, PARAGRAPH, linked.signatures[rows], refs, day)
         self.backend.add(session, DOCUMENT_KIND, linked.document_row[None, :], [pack_ref(article.id, 0)], day)
-        # The next copy of this story will compare with this body.
-        stamp = dedupe_repo.ArticleStamp(article.canonical_id or article.id, article.version, article.modified_at)
-        body = [p.text for p in linked.paragraphs if p.kind == BlockKind.BODY.value]
-        self._remember_body(article.id, stamp, StoredBody(len(linked.paragraphs), body, linked.body))
+        final = dedupe_repo.ArticleStamp(article.canonical_id or article.id, article.version, article.modified_at)
+        if final != stamp:  # its story's text was chosen anew: a new version of the same blocks
+            self._remember_body(article.id, final, body)
 
     def refresh_text(self, session: Session, story_id: int) -> None:
         """Point the canonical article at its cluster's most complete and most recent text."""
@@ -817,8 +850,9 @@ class CorpusDeduper:
                         paragraph.norm_hash = norm_hash(paragraph.text)
                     count += len(stored)
                 body = [normalize(b.text) for b in blocks.get(article.id, []) if b.kind == BlockKind.BODY.value]
-                document = self.signer.signatures([" ".join(body)], normalized=True, sizes=DOCUMENT)[0]
+                document, shingles = self.signer.document(" ".join(body), DOCUMENT)
                 article.document_signature = self.signer.row_bytes(document)
+                article.body_shingles = len(shingles)
             session.flush()
         return count
 

@@ -589,6 +589,7 @@ class Pipeline:
             published_at=document.published_at,
             source_updated_at=document.updated_at,
             document_signature=linked.document_signature,
+            body_shingles=len(prepared.body),
             extra=_extra_with_photo_credits(existing, document),
             paragraphs=linked.paragraphs,
             removals=sorted([*removals, *linked.removals], key=lambda r: r.block_index),

@@ -434,6 +434,41 @@ def article_stamps(session: Session, article_ids: Iterable[int]) -> dict[int, Ar
     return {article_id: ArticleStamp(canonical, version, modified) for article_id, canonical, version, modified in rows}
 
 
+@dataclass(frozen=True)
+class StoryCandidateRow:
+    """A live article as a story comparison first sees it: its stamp and what was stored of its
+    body's signature."""
+
+    stamp: ArticleStamp
+    document_signature: bytes | None
+    body_shingles: int | None
+
+
+_STORY_CANDIDATES_SQL = (
+    text(
+        "SELECT id, COALESCE(canonical_id, id) AS story, version, modified_at, document_signature, body_shingles"
+        " FROM articles WHERE id IN :articles AND deleted_at IS NULL"
+    )
+    .bindparams(bindparam("articles", expanding=True))
+    .columns(
+        Article.id, Article.canonical_id, Article.version, Article.modified_at, Article.document_signature,
+        Article.body_shingles,
+    )
+)
+
+
+def story_candidate_rows(session: Session, article_ids: Iterable[int]) -> dict[int, StoryCandidateRow]:
+    """``article_stamps`` with each article's stored body signature and shingle count."""
+    ids = sorted(set(article_ids))
+    if not ids:
+        return {}
+    rows = _run(session, _STORY_CANDIDATES_SQL, {"articles": ids})
+    return {
+        article_id: StoryCandidateRow(ArticleStamp(canonical, version, modified), signature, shingles)
+        for article_id, canonical, version, modified, signature, shingles in rows
+    }
+
+
 def set_text_from(session: Session, canonical: Article, member_id: int | None) -> bool:
     """Record which member's text a canonical article carries: a new version when it changes."""
     if canonical.text_from_id == member_id:

@@ -209,6 +209,9 @@ class Article(Base):
     source_updated_at: Mapped[datetime | None] = mapped_column()
     content_hash: Mapped[str] = mapped_column(String(80))
     document_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # How many distinct body shingles ``document_signature`` was made from (null: stored before
+    # the column).
+    body_shingles: Mapped[int | None] = mapped_column(Integer)
     # On a canonical article: the cluster member whose text it carries (the most complete and
     # most recent); null when that is its own.
     text_from_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))

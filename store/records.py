@@ -52,6 +52,7 @@ class NewArticle:
     published_at: datetime | None = None
     source_updated_at: datetime | None = None
     document_signature: bytes | None = None
+    body_shingles: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     paragraphs: list[NewParagraph] = field(default_factory=list)
     removals: list[NewRemoval] = field(default_factory=list)

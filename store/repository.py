@@ -357,6 +357,7 @@ def _columns(record: NewArticle) -> dict[str, Any]:
         "source_updated_at": record.source_updated_at,
         "content_hash": record.content_hash,
         "document_signature": record.document_signature,
+        "body_shingles": record.body_shingles,
         "extra": dict(record.extra),
     }
 

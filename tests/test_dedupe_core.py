@@ -16,8 +16,9 @@ from dedupe.lsh import SKETCH_WIDTH, BandIndex, LshParams, band_keys, fingerprin
 from dedupe.near import Candidate, NearBlock, NearRule, best_match
 from dedupe.normalize import normalize
 from dedupe.shingles import DOCUMENT, shingles
-from dedupe.signatures import SignatureParams, SignatureParamsError, Signer
-from dedupe.story import StoryRule, body_shingles, hashed_story_similarity, story_similarity
+from dedupe.signatures import SignatureParams, SignatureParamsError, Signer, estimated_jaccard
+from dedupe.story import StoryRule, body_shingles, hashed_story_similarity, may_be_same_story, story_similarity
+from ingest.corpus_dedupe import STORY_ESTIMATE_MARGIN
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +246,53 @@ def test_hashed_story_similarity_equals_the_shingle_sets(corpus: Path) -> None:
         old_hashes = signer.document(old)[1]
         expected = story_similarity(body_shingles([new], normalized=True), body_shingles([old], normalized=True))
         assert hashed_story_similarity(new_hashes, old_hashes) == expected
+
+
+def test_story_bar_is_the_containment_bar_as_a_jaccard_when_that_is_lower() -> None:
+    rule = StoryRule()  # Jaccard 0.5 or containment 0.7
+    # Equal bodies: containment 0.7 means Jaccard 0.54, so the Jaccard bar (0.5) is the one.
+    assert may_be_same_story(0.5, 300, 300, rule, 0.0)
+    assert not may_be_same_story(0.49, 300, 300, rule, 0.0)
+    assert may_be_same_story(0.3, 300, 300, rule, 0.2)
+    assert not may_be_same_story(0.29, 300, 300, rule, 0.2)
+    # A short update inside a long story: 70 of its 100 shingles shared is Jaccard 70/530.
+    assert may_be_same_story(0.133, 100, 500, rule, 0.0)
+    assert not may_be_same_story(0.13, 500, 100, rule, 0.0)
+    # Too short to call either way.
+    assert not may_be_same_story(1.0, rule.min_shingles - 1, 500, rule, 0.2)
+
+
+def test_story_estimate_gate_keeps_every_same_story_pair_and_drops_shared_paragraph_pairs(corpus: Path) -> None:
+    """Pairs made from the corpus's real bodies: trimmed copies, updates and bodies inside longer
+    ones (same story), and other stories carrying one paragraph of a story (not)."""
+    signer = Signer()
+    rule = StoryRule()
+    bodies = [[normalize(p) for p in s.paragraphs] for s in Corpus(corpus).stories() if len(s.paragraphs) >= 6]
+    assert len(bodies) >= 40
+
+    def verdicts(new: list[str], old: list[str]) -> tuple[bool, bool]:
+        new_row, new_hashes = signer.document(" ".join(new))
+        old_row, old_hashes = signer.document(" ".join(old))
+        same = hashed_story_similarity(new_hashes, old_hashes).same_story(rule)
+        estimate = estimated_jaccard(new_row, old_row)
+        return same, may_be_same_story(estimate, len(new_hashes), len(old_hashes), rule, STORY_ESTIMATE_MARGIN)
+
+    same_pairs = kept = shared_pairs = dropped = 0
+    for body, other in itertools.pairwise(bodies):
+        for new, old in (
+            (body[: len(body) * 3 // 4], body),  # a trimmed copy
+            (body, body[:-2]),  # an update that adds to the story
+            (body[1:4], [*other, *body]),  # a short piece inside a long one
+        ):
+            same, passed = verdicts(new, old)
+            if same:
+                same_pairs += 1
+                kept += passed
+        same, passed = verdicts([*other, body[2]], body)
+        assert not same
+        shared_pairs += 1
+        dropped += not passed
+    assert kept == same_pairs >= 3 * len(bodies) // 2
+    # Measured 59 of 77: the rest are bodies of very different lengths, where containment's bar
+    # (as a Jaccard) is low enough that only the texts can tell.
+    assert dropped >= 0.7 * shared_pairs
