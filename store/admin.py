@@ -79,7 +79,7 @@ def lock_article(session: Session, article_id: int) -> Article | None:
 
 # --- snapshots: what a consumer can see of one article ------------------------------------------
 
-_ARTICLE_BOOKKEEPING = {"id", "version", "created_at", "modified_at", "content_hash"}
+_ARTICLE_BOOKKEEPING = {"id", "version", "created_at", "modified_at", "content_hash", "body_shingles"}
 _BLOCK_BOOKKEEPING = {"id", "article_id"}
 
 
