@@ -10,12 +10,17 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from benchmarks.corpus_bodies import Corpus, Story
 from config import load_settings
+from dedupe import normalize
+from dedupe.signatures import Signer
 from ingest.app import App
 from ingest.cli import main
+from store import dedupe_repo
 from store import repository as repo
+from store.models import Article
 from tests.conftest import edit_words
 
 # Real boilerplate lines, from trafilatura's evaluation data ("must not appear" snippets).
@@ -222,3 +227,41 @@ def test_signature_parameters_are_checked(
     code, _, err = run(capsys, "--database-url", database_url, "index", "rebuild", "--resign")
     assert code == 0, err
     assert run(capsys, "--database-url", database_url, "ingest", str(path), "--format", "text")[0] == 0
+
+
+def test_one_shared_paragraph_does_not_read_the_other_body(
+    cli: Cli, stories: Corpus, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored signature and shingle count rule the story out; a republished copy is still read."""
+    first, second = stories.by_language("en")[2], stories.by_language("en")[7]
+    shared = long_paragraphs(first)[0]
+    first_id = cli.ingest(first.title, first.paragraphs, "voa")
+    read: list[int] = []
+    article_texts = dedupe_repo.article_texts
+
+    def recording(session: Session, article_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        read.extend(article_ids)
+        return article_texts(session, article_ids)
+
+    monkeypatch.setattr(dedupe_repo, "article_texts", recording)
+    second_id = cli.ingest(second.title, [*second.paragraphs, shared], "apnews")
+    article = cli.show(second_id)
+    assert article["paragraphs"][-1]["duplicate_of"]["article_id"] == first_id  # so a candidate
+    assert article["canonical_id"] == second_id
+    assert first_id not in read
+
+    copy_id = cli.ingest(first.title, first.paragraphs[:-1], "kompas")
+    assert cli.show(copy_id)["canonical_id"] == first_id
+    assert first_id in read
+
+    signer = Signer()
+    app = App(load_settings(environ={}, database_url=database_url))
+    try:
+        with app.sessions.begin() as session:
+            for article_id in (first_id, second_id, copy_id):
+                body = [p.text for p in repo.paragraphs_of(session, article_id) if p.kind == "body"]
+                stored = session.get(Article, article_id)
+                assert stored is not None
+                assert stored.body_shingles == len(signer.document(" ".join(normalize(p) for p in body))[1])
+    finally:
+        app.close()
