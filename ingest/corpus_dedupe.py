@@ -723,8 +723,8 @@ class CorpusDeduper:
         # The next copy of this story will compare with this body, and choosing the story's text
         # below reads it: remembered first, it is not read back from the database.
         stamp = dedupe_repo.ArticleStamp(article.canonical_id or article.id, article.version, article.modified_at)
-        body = StoredBody(len(linked.paragraphs), [p.text for p in linked.paragraphs if p.kind == BlockKind.BODY.value])
-        body.shingles = linked.body
+        texts = [p.text for p in linked.paragraphs if p.kind == BlockKind.BODY.value]
+        body = StoredBody(len(linked.paragraphs), texts, linked.body)
         self._remember_body(article.id, stamp, body)
         for story_id in stories:
             if story_id == article.id and not updated and linked.story is None:

@@ -415,25 +415,6 @@ class ArticleStamp:
     modified_at: datetime
 
 
-_STAMPS_SQL = (
-    text(
-        "SELECT id, COALESCE(canonical_id, id) AS story, version, modified_at FROM articles"
-        " WHERE id IN :articles AND deleted_at IS NULL"
-    )
-    .bindparams(bindparam("articles", expanding=True))
-    .columns(Article.id, Article.canonical_id, Article.version, Article.modified_at)
-)
-
-
-def article_stamps(session: Session, article_ids: Iterable[int]) -> dict[int, ArticleStamp]:
-    """Live articles among these: their story and the stamp of their current blocks."""
-    ids = sorted(set(article_ids))
-    if not ids:
-        return {}
-    rows = _run(session, _STAMPS_SQL, {"articles": ids})
-    return {article_id: ArticleStamp(canonical, version, modified) for article_id, canonical, version, modified in rows}
-
-
 @dataclass(frozen=True)
 class StoryCandidateRow:
     """A live article as a story comparison first sees it: its stamp and what was stored of its
@@ -458,7 +439,8 @@ _STORY_CANDIDATES_SQL = (
 
 
 def story_candidate_rows(session: Session, article_ids: Iterable[int]) -> dict[int, StoryCandidateRow]:
-    """``article_stamps`` with each article's stored body signature and shingle count."""
+    """Live articles among these: their story, the stamp of their current blocks, and their stored
+    body signature and shingle count."""
     ids = sorted(set(article_ids))
     if not ids:
         return {}
@@ -467,6 +449,11 @@ def story_candidate_rows(session: Session, article_ids: Iterable[int]) -> dict[i
         article_id: StoryCandidateRow(ArticleStamp(canonical, version, modified), signature, shingles)
         for article_id, canonical, version, modified, signature, shingles in rows
     }
+
+
+def article_stamps(session: Session, article_ids: Iterable[int]) -> dict[int, ArticleStamp]:
+    """Live articles among these: their story and the stamp of their current blocks."""
+    return {article_id: row.stamp for article_id, row in story_candidate_rows(session, article_ids).items()}
 
 
 def set_text_from(session: Session, canonical: Article, member_id: int | None) -> bool:
