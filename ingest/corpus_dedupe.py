@@ -74,10 +74,11 @@ log = logging.getLogger(__name__)
 # candidates read at 20,000 stored articles were loose matches estimated at 0.2-0.25.
 CANDIDATE_MARGIN = 0.2
 # Candidates confirmed per block, the best estimates first. Loose sketch matches (estimates just
-# above the bar minus the margin) to a block grow in number with the stored corpus; reading and comparing every one made
-# each article cost more than the last (21 per article at 7,000 articles and rising; 12 per block
-# still let it grow to 10,000). A true copy estimates near its Jaccard (standard error about
-# 0.07), so it ranks above such loose matches; the labelled set scores the same with 4.
+# above the bar minus the margin) to a block grow in number with the stored corpus; reading and
+# comparing every one made each article cost more than the last (21 per article at 7,000
+# articles and rising; 12 per block still let it grow to 10,000). A true copy estimates near its
+# Jaccard (standard error about 0.07), so it ranks above such loose matches; the labelled set
+# scores the same with 4.
 MAX_NEAR_CANDIDATES = 4
 STORY_CANDIDATE_ESTIMATE = 0.15
 MAX_STORY_CANDIDATES = 8
@@ -85,8 +86,9 @@ MAX_STORY_CANDIDATES = 8
 # estimates could reach the rule's bar (the containment bar as a Jaccard, from both shingle
 # counts) less this. The 128-permutation estimate's standard error is at most 0.044, so 0.2 (4.5
 # errors) drops no true match, and covers the template lines removed from a body after its
-# signature was made (short by rule). It drops most candidates that share one wire paragraph,
-# which are most candidates: reading their bodies made each article cost more than the last.
+# signature was made (short by rule). It drops most candidates that share paragraphs but not the
+# story (two thirds of all candidates): reading their bodies made each article cost more than
+# the last.
 STORY_ESTIMATE_MARGIN = 0.2
 BACKENDS = ("memory", "sql")
 STATE_LOCK_KEY = -1  # advisory-lock key of the dedupe state rows
