@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from dedupe.normalize import is_unspaced, tokens
 from dedupe.shingles import jaccard, ngrams, pair_size
 
@@ -104,3 +107,19 @@ def best_match(block: NearBlock, candidates: Sequence[Candidate], rule: NearRule
         if best is None or similarity > best.similarity:
             best = NearMatch(candidate.ref, similarity, candidate.estimated, bar, size)
     return best
+
+
+def signatures_may_reach(
+    query: npt.NDArray[np.uint32], stored: npt.NDArray[np.uint32], bars: npt.NDArray[np.float64], margin: float
+) -> npt.NDArray[np.bool_]:
+    """Row by row: whether the Jaccard two full signatures estimate is at least ``bars`` less
+    ``margin``, i.e. whether the pair is worth its texts being compared.
+
+    Every permutation counts here, where the index's sketch keeps one byte of 80 of them: a
+    candidate whose sketch agreed by chance falls back to its Jaccard. The estimate is of the
+    paragraph shingles, and long pairs are confirmed on larger n-grams, whose Jaccard is lower:
+    screening on the estimate drops no pair the confirmation would keep.
+    """
+    estimates = np.count_nonzero(query == stored, axis=1) / max(1, stored.shape[1])
+    reaches: npt.NDArray[np.bool_] = estimates >= bars - margin
+    return reaches

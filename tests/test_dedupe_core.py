@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,12 @@ from datasketch.lsh import _optimal_param
 from benchmarks.corpus_bodies import Corpus
 from dedupe.hashing import ShingleHasher, shingle_hash32
 from dedupe.lsh import SKETCH_WIDTH, BandIndex, LshParams, band_keys, fingerprints, sketch_similarity, sketches
-from dedupe.near import Candidate, NearBlock, NearRule, best_match
+from dedupe.near import Candidate, NearBlock, NearRule, best_match, signatures_may_reach
 from dedupe.normalize import normalize
 from dedupe.shingles import DOCUMENT, shingles
 from dedupe.signatures import SignatureParams, SignatureParamsError, Signer, estimated_jaccard
 from dedupe.story import StoryRule, body_shingles, hashed_story_similarity, may_be_same_story, story_similarity
-from ingest.corpus_dedupe import STORY_ESTIMATE_MARGIN
+from ingest.corpus_dedupe import SIGNATURE_MARGIN, STORY_ESTIMATE_MARGIN
 
 
 @pytest.fixture(scope="module")
@@ -296,3 +297,39 @@ def test_story_estimate_gate_keeps_every_same_story_pair_and_drops_shared_paragr
     # Measured 59 of 77: the rest are bodies of very different lengths, where containment's bar
     # (as a Jaccard) is low enough that only the texts can tell.
     assert dropped >= 0.7 * shared_pairs
+
+
+def test_signature_screen_keeps_every_confirmed_copy_and_drops_unrelated_paragraphs(corpus: Path) -> None:
+    """Real paragraphs against copies with 3% to 20% of their words replaced, and against
+    other paragraphs: a pair the texts would confirm is never screened out."""
+    signer = Signer()
+    rule = NearRule()
+    paragraphs = [p for s in Corpus(corpus).stories() for p in s.paragraphs if len(p.split()) >= 6]
+    assert len(paragraphs) >= 400
+    rng = random.Random(20261126)
+    pairs: list[tuple[str, str]] = []
+    unrelated: list[int] = []
+    for paragraph in paragraphs[:400]:
+        words = paragraph.split()
+        for share in (0.03, 0.06, 0.1, 0.15, 0.2):
+            edited = list(words)
+            for i in rng.sample(range(len(words)), max(1, round(share * len(words)))):
+                edited[i] = f"w{rng.randrange(10**6)}"
+            pairs.append((" ".join(edited), paragraph))
+        unrelated.append(len(pairs))
+        pairs.append((paragraph, rng.choice(paragraphs)))
+    new = signer.signatures([a for a, _ in pairs])
+    old = signer.signatures([b for _, b in pairs])
+    confirmed: list[bool] = []
+    bars: list[float] = []
+    for a, b in pairs:
+        block, other = NearBlock(normalize(a)), NearBlock(normalize(b))
+        compared = block.compare(other, rule)
+        confirmed.append(compared is not None and compared[0] >= compared[1])
+        bars.append(rule.threshold_for(len(block.tokens)) or 1.0)  # the screen knows the new block only
+    passed = signatures_may_reach(new, old, np.array(bars), SIGNATURE_MARGIN)
+    kept = [i for i, c in enumerate(confirmed) if c]
+    assert len(kept) >= 1000 and len(kept) < len(pairs) - len(unrelated)
+    assert all(passed[i] for i in kept)
+    unrelated_dropped = sum(not passed[i] for i in unrelated if not confirmed[i])
+    assert unrelated_dropped >= 0.95 * sum(not confirmed[i] for i in unrelated)
