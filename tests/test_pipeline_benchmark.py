@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 from pathlib import Path
@@ -10,9 +11,11 @@ import lxml.html
 import pytest
 from lxml import etree
 
+from benchmarks import growth_steps
 from benchmarks import pipeline as bench
 from benchmarks import writer as writer_bench
 from benchmarks.workload import WorkItem, Workload
+from ingest.corpus_dedupe import CorpusDeduper
 
 STAGE_FIELDS = {"wall", "cpu", "calls", "articles", "paragraphs", "articles_per_s_wall", "articles_per_s_cpu"}
 
@@ -170,3 +173,23 @@ def test_writer_alone_stores_every_entry_and_reports_each_slice(corpus: Path, tm
     # 120 entries are three inputs (50, 50, 20): one slice each, their stored counts adding up.
     assert [s["stored"] for s in report["slices"]] == [50, 100, 120]
     assert all(s["ms_per_entry_cpu"] > 0 for s in report["slices"]) and report["ms_per_entry_cpu"] > 0
+
+
+def test_growth_steps_times_each_step_at_both_sizes_and_puts_them_back(corpus: Path, tmp_path: Path) -> None:
+    prepare = CorpusDeduper.prepare
+    store = tmp_path / "store.sqlite3"
+    args = argparse.Namespace(corpus=str(corpus), size=200, count=100, store=str(store), json=None)
+    report = growth_steps.run(args)
+    assert CorpusDeduper.prepare is prepare  # the timers are gone once it is done
+    assert store.exists() and report["build_cpu_s"] > 0
+    for side in ("empty", "large"):
+        measured = report[side]
+        assert measured["articles"] == 100  # every timed article is new to its store
+        assert measured["steps_per_article"]["signing (prepare)"] == 1.0
+        assert measured["steps_per_article"]["commits"] > 0
+        assert measured["steps_ms_cpu"]["near matching, all of it"] > 0
+        labels = ("signing (prepare)", "after save (story text, index entries)")
+        steps = sum(measured["steps_ms_cpu"][label] for label in labels)
+        assert steps < measured["stages_ms_cpu"]["dedupe"] * 1.05  # both inside the dedupe stage
+    # The large store is reused, not built again.
+    assert growth_steps.run(args)["build_cpu_s"] is None
