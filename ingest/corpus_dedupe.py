@@ -909,6 +909,7 @@ class RebuildReport:
 
 
 def _kept(found: Candidates, keep: npt.NDArray[np.bool_]) -> Candidates:
+    """The candidates ``keep`` marks, in their order."""
     if keep.all():
         return found
     return Candidates(found.query[keep], found.ref[keep], found.estimate[keep])
@@ -919,10 +920,9 @@ def _best_per_query(found: Candidates, limit: int) -> Candidates:
     order = np.lexsort((found.ref, -found.estimate, found.query))
     query = found.query[order]
     starts = np.searchsorted(query, query, side="left")
-    keep = order[np.arange(len(order)) - starts < limit]
-    if len(keep) == len(order):
-        return found
-    return Candidates(found.query[keep], found.ref[keep], found.estimate[keep])
+    keep = np.zeros(len(order), dtype=bool)
+    keep[order[np.arange(len(order)) - starts < limit]] = True
+    return _kept(found, keep)
 
 
 def _group_by_day(batch: Sequence[dedupe_repo.SignatureRow]) -> dict[int, list[int]]:
