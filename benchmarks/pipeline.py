@@ -516,6 +516,7 @@ def timed_ingest(pipeline: Pipeline, item: WorkItem) -> tuple[IngestResult, floa
 
 
 GROWTH_STAGES = ("parse", "clean", "dedupe", "store")
+PER_FEED = 50  # entries per feed file of the growth workload
 
 
 def stage_cpu(timers: Timers) -> dict[str, float]:
@@ -604,7 +605,82 @@ def baseline_ratios(slices: list[dict[str, Any]], baselines: list[dict[str, Any]
     return stretches
 
 
+def paired(
+    pipeline: Pipeline,
+    timers: Timers,
+    items: Iterator[WorkItem],
+    fresh_items: list[WorkItem],
+    backend: str,
+    pg_url: str,
+) -> dict[str, Any]:
+    """The large store's next articles and ``fresh_items`` into an empty store, feed by feed in turn.
+
+    The comparison the growth target names, with the machine's speed taken out: a feed (50
+    articles, half a second) into the store the run has grown, then one into a store that holds
+    what the fresh side has ingested so far, and so on. The stretch-against-baselines figures
+    compare moments a minute or more apart, and this machine's speed moves by a third in that
+    time; here both sides meet it within a second of each other. The first of ``fresh_items`` is
+    ingested untimed: a new app's first feed pays its start-up (compiled statements, first
+    touches), which the grown one paid long ago.
+    """
+    large = {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)}
+    fresh = {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)}
+    pair_ratios: list[float] = []
+    with database(backend, pg_url) as url:
+        app, fresh_pipeline = open_app(url, freeze=False)
+        fresh_timers = instrument(fresh_pipeline)
+        try:
+            fresh_pipeline.deduper.ensure_ready()
+            ingest_item(fresh_pipeline, fresh_items[0])
+            for fresh_item in fresh_items[1:]:
+                item = next(items, None)
+                if item is None:
+                    break
+                turns = [(large, pipeline, timers, item), (fresh, fresh_pipeline, fresh_timers, fresh_item)]
+                if len(pair_ratios) % 2:
+                    turns.reverse()  # neither side always goes first
+                costs = {}
+                for side, side_pipeline, side_timers, side_item in turns:
+                    before = stage_cpu(side_timers)
+                    result, _, spent_cpu = timed_ingest(side_pipeline, side_item)
+                    after = stage_cpu(side_timers)
+                    side["cpu"] += spent_cpu
+                    side["articles"] += result.created
+                    for name in GROWTH_STAGES:
+                        side["stages"][name] += after[name] - before[name]
+                    costs[id(side)] = spent_cpu / max(1, result.created)
+                pair_ratios.append(costs[id(large)] / costs[id(fresh)])
+        finally:
+            app.close()
+
+    def per_article(side: dict[str, Any]) -> dict[str, Any]:
+        count = max(1, side["articles"])
+        return {
+            "articles": side["articles"],
+            "ms_per_article_cpu": round(1000 * side["cpu"] / count, 3),
+            "stages_ms_cpu": {name: round(1000 * cpu / count, 3) for name, cpu in side["stages"].items()},
+        }
+
+    ordered = sorted(pair_ratios)
+    large_report, fresh_report = per_article(large), per_article(fresh)
+    return {
+        "large": large_report,
+        "fresh": fresh_report,
+        "ratio": round(large_report["ms_per_article_cpu"] / max(1e-9, fresh_report["ms_per_article_cpu"]), 3),
+        "stage_ratios": {
+            name: round(large_report["stages_ms_cpu"][name] / max(1e-9, fresh_report["stages_ms_cpu"][name]), 3)
+            for name in GROWTH_STAGES
+        },
+        "pairs": len(pair_ratios),
+        "pair_ratio_quartiles": [round(ordered[(len(ordered) - 1) * q // 4], 3) for q in (1, 2, 3)]
+        if ordered
+        else None,
+    }
+
+
 def growth(args: argparse.Namespace) -> dict[str, Any]:
+    if args.paired and args.size % PER_FEED:
+        raise SystemExit(f"--paired continues the run's feed files: --size must be a multiple of {PER_FEED}")
     workload = Workload(Path(args.corpus))
     slice_size = max(1, args.size // args.slices)
     baselines: list[dict[str, Any]] = []
@@ -612,7 +688,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
 
     def take_baseline(after_articles: int) -> None:
         if args.baseline_every:
-            items = baseline_items(Path(args.corpus), workload.seed + 1 + len(baselines), slice_size)
+            items = baseline_items(Path(args.corpus), workload.seed + 1 + len(baselines), slice_size, PER_FEED)
             measured = baseline(items, args.backend, args.pg)
             baselines.append({"after_articles": after_articles, **measured, "load_average": load_average()})
             if log is not None:
@@ -635,7 +711,9 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                 # A process's first ingest pays its start-up; neither the baseline nor the run should.
                 baseline(baseline_items(Path(args.corpus), workload.seed - 1, slice_size), args.backend, args.pg)
             take_baseline(0)
-            for item in workload.feed_items(args.size):
+            # One stream: the paired end continues it where the run stops (whole feed files).
+            workload_items = workload.feed_items(args.size + args.paired, per_feed=PER_FEED)
+            for item in itertools.islice(workload_items, -(-args.size // PER_FEED)):
                 if deadline is not None and time.monotonic() > deadline and slices:
                     break  # out of time: the run records how far it got
                 result, spent_wall, spent_cpu = timed_ingest(pipeline, item)
@@ -670,6 +748,15 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
             if not baselines or baselines[-1]["after_articles"] != done:
                 take_baseline(done)
             size = db_size(app)
+            paired_end = None
+            if args.paired and done >= args.size:
+                fresh_items = baseline_items(
+                    Path(args.corpus), workload.seed + 1000, args.paired + PER_FEED, PER_FEED
+                )
+                paired_end = {
+                    "after_articles": done,
+                    **paired(pipeline, timers, iter(workload_items), fresh_items, args.backend, args.pg),
+                }
         finally:
             app.close()
     if log is not None:
@@ -692,6 +779,8 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
         "baselines": baselines,
         "over_baseline": stretches,
         "last_stretch_over_baseline_cpu": stretches[-1]["ratio"] if stretches else None,
+        # The store's next ``paired`` articles against as many into an empty store, feed by feed in turn.
+        "paired_end": paired_end,
         "peak_rss_bytes": peak_rss_bytes(),
         "db_bytes_per_article": round(size / max(1, done)),
         "slices": slices,
@@ -745,6 +834,24 @@ def plot_growth(data: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+def print_paired(end: dict[str, Any]) -> None:
+    large, fresh = end["large"], end["fresh"]
+    print(
+        f"  paired at the end: {large['articles']:,} articles into the store of {end['after_articles']:,} "
+        f"and {fresh['articles']:,} into an empty one, a feed each in turn:"
+    )
+    print(
+        f"  {'':>19} {large['ms_per_article_cpu']:>11.2f} {fresh['ms_per_article_cpu']:>9.2f} "
+        f"{end['ratio']:>5.2f}x   "
+        + "  ".join(
+            f"{name} {large['stages_ms_cpu'][name]:.2f} ({fresh['stages_ms_cpu'][name]:.2f})" for name in GROWTH_STAGES
+        )
+    )
+    if end["pair_ratio_quartiles"]:
+        low, middle, high = end["pair_ratio_quartiles"]
+        print(f"  feed pairs: {end['pairs']}, their ratios' quartiles {low:.2f} / {middle:.2f} / {high:.2f}")
+
+
 def print_growth(result: dict[str, Any]) -> None:
     print(
         f"{result['backend']}, {result['articles']} articles, {result['paragraphs']} paragraphs: "
@@ -773,6 +880,8 @@ def print_growth(result: dict[str, Any]) -> None:
                 f"  {span:>19} {s['ms_per_article_cpu']:>11.2f} {s['baseline_ms_per_article_cpu']:>9.2f} "
                 f"{s['ratio']:>5.2f}x   {stages}"
             )
+    if result.get("paired_end"):
+        print_paired(result["paired_end"])
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -799,6 +908,13 @@ def main(argv: list[str] | None = None) -> int:
     growth_parser.add_argument("--plot", type=Path, default=DEFAULT_GROWTH_PLOT)
     growth_parser.add_argument("--log", help="append each slice as a JSON line (progress of long runs)")
     growth_parser.add_argument("--max-minutes", type=float, help="stop after this long and record how far it got")
+    growth_parser.add_argument(
+        "--paired",
+        type=int,
+        default=1000,
+        help="at the end, this many more articles into the grown store and as many into an empty one, "
+        "a feed each in turn (0: skip)",
+    )
     growth_parser.add_argument(
         "--baseline-every",
         type=int,

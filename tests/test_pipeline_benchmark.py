@@ -99,8 +99,10 @@ def test_run_on_postgresql(corpus: Path, tmp_path: Path, pg_server: str) -> None
 def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
     data, plot, log = tmp_path / "growth.json", tmp_path / "growth.png", tmp_path / "growth.jsonl"
     assert bench.main(["--corpus", str(corpus), "growth", "--size", "120", "--slices", "3",
-                       "--baseline-every", "1", "--json", str(data), "--plot", str(plot), "--log", str(log)]) == 0
+                       "--baseline-every", "1", "--paired", "0",
+                       "--json", str(data), "--plot", str(plot), "--log", str(log)]) == 0
     run = json.loads(data.read_text(encoding="utf-8"))["runs"]["sqlite-120"]
+    assert run["paired_end"] is None
     assert run["articles"] == 120
     articles = [s["articles"] for s in run["slices"]]
     assert articles == sorted(articles) and articles[-1] == 120
@@ -131,6 +133,30 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
     assert [line["baseline"]["after_articles"] if "baseline" in line else line["articles"] for line in lines] == [
         0, 50, 50, 100, 100, 120, 120
     ]
+
+
+def test_paired_end_continues_the_run_beside_an_empty_store(corpus: Path, tmp_path: Path) -> None:
+    data = tmp_path / "growth.json"
+    assert bench.main(["--corpus", str(corpus), "growth", "--size", "100", "--slices", "2", "--baseline-every", "0",
+                       "--paired", "100", "--json", str(data), "--plot", str(tmp_path / "growth.png")]) == 0
+    run = json.loads(data.read_text(encoding="utf-8"))["runs"]["sqlite-100"]
+    assert run["articles"] == 100 and run["baselines"] == []
+    end = run["paired_end"]
+    # The large side got the workload's next two feeds (new entries, all created: a replay of the
+    # run's own feeds would create none), the empty store as many unseen ones, in two pairs.
+    assert end["after_articles"] == 100 and end["pairs"] == 2
+    assert end["large"]["articles"] == 100 and end["fresh"]["articles"] == 100
+    assert end["ratio"] == pytest.approx(
+        end["large"]["ms_per_article_cpu"] / end["fresh"]["ms_per_article_cpu"], abs=1e-3
+    )
+    for side in (end["large"], end["fresh"]):
+        assert set(side["stages_ms_cpu"]) == set(bench.GROWTH_STAGES)
+        assert sum(side["stages_ms_cpu"].values()) == pytest.approx(side["ms_per_article_cpu"], rel=0.1)
+    low, middle, high = end["pair_ratio_quartiles"]
+    assert 0 < low <= middle <= high
+    with pytest.raises(SystemExit, match="multiple of 50"):
+        bench.main(["--corpus", str(corpus), "growth", "--size", "120", "--json", str(data),
+                    "--plot", str(tmp_path / "growth.png")])
 
 
 def test_baseline_items_are_like_the_late_ones_and_never_in_the_run(corpus: Path) -> None:
