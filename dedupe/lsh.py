@@ -457,10 +457,11 @@ class BandIndex:
             )
         agree -= unused
         scale = _estimates(width)
-        keep = scale.take(agree) >= min_estimate
+        kept = np.flatnonzero(scale.take(agree) >= min_estimate)
         if min_day is not None:
-            keep &= self._days.take(items) >= min_day
-        kept = np.flatnonzero(keep)
+            # Only the few hits the estimate kept: a day read for every hit is one more random
+            # read of a large array each.
+            kept = kept[self._days.take(items.take(kept)) >= min_day]
         # Distinct pairs (one sharing several bands was hit once per band; its estimate is the same).
         stride = np.int64(self._count + 1)
         pairs = rows.take(kept) * stride + items.take(kept)
