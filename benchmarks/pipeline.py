@@ -815,6 +815,14 @@ def plot_growth(data: dict[str, Any], path: Path) -> None:
             cost.scatter(
                 at, [b["ms_per_article_cpu"] for b in run_["baselines"]], marker="x", label=f"{name} baseline CPU"
             )
+        end = run_.get("paired_end")
+        if end:
+            cost.scatter(
+                [end["after_articles"]] * 2,
+                [end["large"]["ms_per_article_cpu"], end["fresh"]["ms_per_article_cpu"]],
+                marker="D",
+                label=f"{name} paired end: grown store, empty store ({end['ratio']:.2f}x)",
+            )
         memory.plot(xs, [s["rss_bytes"] / 2**20 for s in run_["slices"]], marker=".", label=name)
     for axis in (cost, memory):
         axis.set_xscale("log")
