@@ -19,16 +19,17 @@ workers' CPU time is reported on a line of its own, and articles/s wall is the f
 Two commands:
 
     python -m benchmarks.pipeline run [--pages N] [--feed N] [--backends sqlite,postgresql] [--workers N] [--json FILE]
-    python -m benchmarks.pipeline growth --size N [--slices K] [--baseline-every K] [--backend sqlite]
-                                         [--json FILE] [--plot FILE]
+    python -m benchmarks.pipeline growth --size N [--slices K] [--baseline-every K] [--paired N]
+                                         [--backend sqlite] [--json FILE] [--plot FILE]
 
 ``run`` prints a table per backend (pages and full-content feed entries) and trafilatura's
 ``extract()`` alone on the same pages, with the ratio; serially, that reference is timed between
 our pages, chunk by chunk. ``growth`` ingests ``N`` full-content feed entries and measures the
 cost per article of each successive slice as the store grows; every ``--baseline-every`` slices it
 times the first slice's articles into a fresh, empty store in the same process, and reports each
-stretch of slices against the baselines around it. Results of several sizes accumulate in one JSON
-file and are plotted together (matplotlib, Agg).
+stretch of slices against the baselines around it; at the end, ``--paired`` more articles go into the
+grown store and as many into an empty one, a feed on each side in turn. Results of several sizes
+accumulate in one JSON file and are plotted together (matplotlib, Agg).
 """
 
 from __future__ import annotations
@@ -616,12 +617,12 @@ def paired(
     """The large store's next articles and ``fresh_items`` into an empty store, feed by feed in turn.
 
     The comparison the growth target names, with the machine's speed taken out: a feed (50
-    articles, half a second) into the store the run has grown, then one into a store that holds
-    what the fresh side has ingested so far, and so on. The stretch-against-baselines figures
-    compare moments a minute or more apart, and this machine's speed moves by a third in that
-    time; here both sides meet it within a second of each other. The first of ``fresh_items`` is
-    ingested untimed: a new app's first feed pays its start-up (compiled statements, first
-    touches), which the grown one paid long ago.
+    articles, a quarter to half a second) into the store the run has grown, then one into a store
+    that holds what the fresh side has ingested so far, and so on. The stretch-against-baselines
+    figures compare moments a minute or more apart, and this machine's speed moves by a fifth to a
+    third in minutes; here both sides meet it within a second of each other. The first of
+    ``fresh_items`` is ingested untimed: a new app's first feed pays its start-up (compiled
+    statements, first touches), which the grown one paid long ago.
     """
     large = {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)}
     fresh = {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)}
