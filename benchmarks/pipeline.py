@@ -624,8 +624,9 @@ def paired(
     ``fresh_items`` is ingested untimed: a new app's first feed pays its start-up (compiled
     statements, first touches), which the grown one paid long ago.
     """
-    large = {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)}
-    fresh = {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)}
+    sides: dict[str, dict[str, Any]] = {
+        name: {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)} for name in ("large", "fresh")
+    }
     pair_ratios: list[float] = []
     with database(backend, pg_url) as url:
         app, fresh_pipeline = open_app(url, freeze=False)
@@ -637,20 +638,21 @@ def paired(
                 item = next(items, None)
                 if item is None:
                     break
-                turns = [(large, pipeline, timers, item), (fresh, fresh_pipeline, fresh_timers, fresh_item)]
+                turns = [("large", pipeline, timers, item), ("fresh", fresh_pipeline, fresh_timers, fresh_item)]
                 if len(pair_ratios) % 2:
                     turns.reverse()  # neither side always goes first
                 costs = {}
-                for side, side_pipeline, side_timers, side_item in turns:
+                for name, side_pipeline, side_timers, side_item in turns:
+                    side = sides[name]
                     before = stage_cpu(side_timers)
                     result, _, spent_cpu = timed_ingest(side_pipeline, side_item)
                     after = stage_cpu(side_timers)
                     side["cpu"] += spent_cpu
                     side["articles"] += result.created
-                    for name in GROWTH_STAGES:
-                        side["stages"][name] += after[name] - before[name]
-                    costs[id(side)] = spent_cpu / max(1, result.created)
-                pair_ratios.append(costs[id(large)] / costs[id(fresh)])
+                    for stage in GROWTH_STAGES:
+                        side["stages"][stage] += after[stage] - before[stage]
+                    costs[name] = spent_cpu / max(1, result.created)
+                pair_ratios.append(costs["large"] / costs["fresh"])
         finally:
             app.close()
 
@@ -663,7 +665,7 @@ def paired(
         }
 
     ordered = sorted(pair_ratios)
-    large_report, fresh_report = per_article(large), per_article(fresh)
+    large_report, fresh_report = per_article(sides["large"]), per_article(sides["fresh"])
     return {
         "large": large_report,
         "fresh": fresh_report,
