@@ -624,9 +624,8 @@ def paired(
     ``fresh_items`` is ingested untimed: a new app's first feed pays its start-up (compiled
     statements, first touches), which the grown one paid long ago.
     """
-    sides: dict[str, dict[str, Any]] = {
-        name: {"cpu": 0.0, "articles": 0, "stages": dict.fromkeys(GROWTH_STAGES, 0.0)} for name in ("large", "fresh")
-    }
+    cpu = {"large": 0.0, "fresh": 0.0}
+    created = {"large": 0, "fresh": 0}
     pair_ratios: list[float] = []
     with database(backend, pg_url) as url:
         app, fresh_pipeline = open_app(url, freeze=False)
@@ -634,38 +633,36 @@ def paired(
         try:
             fresh_pipeline.deduper.ensure_ready()
             ingest_item(fresh_pipeline, fresh_items[0])
+            # Each side's timers see only its own turns, so its stages are the difference at the end.
+            started = {"large": stage_cpu(timers), "fresh": stage_cpu(fresh_timers)}
             for fresh_item in fresh_items[1:]:
                 item = next(items, None)
                 if item is None:
                     break
-                turns = [("large", pipeline, timers, item), ("fresh", fresh_pipeline, fresh_timers, fresh_item)]
+                turns = [("large", pipeline, item), ("fresh", fresh_pipeline, fresh_item)]
                 if len(pair_ratios) % 2:
                     turns.reverse()  # neither side always goes first
                 costs = {}
-                for name, side_pipeline, side_timers, side_item in turns:
-                    side = sides[name]
-                    before = stage_cpu(side_timers)
+                for name, side_pipeline, side_item in turns:
                     result, _, spent_cpu = timed_ingest(side_pipeline, side_item)
-                    after = stage_cpu(side_timers)
-                    side["cpu"] += spent_cpu
-                    side["articles"] += result.created
-                    for stage in GROWTH_STAGES:
-                        side["stages"][stage] += after[stage] - before[stage]
+                    cpu[name] += spent_cpu
+                    created[name] += result.created
                     costs[name] = spent_cpu / max(1, result.created)
                 pair_ratios.append(costs["large"] / costs["fresh"])
+            ended = {"large": stage_cpu(timers), "fresh": stage_cpu(fresh_timers)}
         finally:
             app.close()
 
-    def per_article(side: dict[str, Any]) -> dict[str, Any]:
-        count = max(1, side["articles"])
+    def per_article(name: str) -> dict[str, Any]:
+        count = max(1, created[name])
         return {
-            "articles": side["articles"],
-            "ms_per_article_cpu": round(1000 * side["cpu"] / count, 3),
-            "stages_ms_cpu": {name: round(1000 * cpu / count, 3) for name, cpu in side["stages"].items()},
+            "articles": created[name],
+            "ms_per_article_cpu": round(1000 * cpu[name] / count, 3),
+            "stages_ms_cpu": stage_ms(started[name], ended[name], count),
         }
 
     ordered = sorted(pair_ratios)
-    large_report, fresh_report = per_article(sides["large"]), per_article(sides["fresh"])
+    large_report, fresh_report = per_article("large"), per_article("fresh")
     return {
         "large": large_report,
         "fresh": fresh_report,
