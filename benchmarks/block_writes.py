@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import random
 import resource
 import sys
@@ -32,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from benchmarks.reporting import emit
 from ingest import migrations
 from store.engine import make_engine
 
@@ -216,11 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if any(size < 1 for size in args.sizes) or args.commits < 1:
         parser.error("--sizes and --commits must be positive")
-    report = run(sorted(args.sizes), args.commits)
-    print_report(report)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return 0
+    return emit(run(sorted(args.sizes), args.commits), print_report, args.json)
 
 
 if __name__ == "__main__":

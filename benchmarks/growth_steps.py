@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import json
 import shutil
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from benchmarks.pipeline import (
     stage_ms,
     timed_ingest,
 )
+from benchmarks.reporting import emit
 from benchmarks.workload import WorkItem, Workload
 from ingest.corpus_dedupe import CorpusDeduper
 from ingest.index_backends import MemoryIndex
@@ -202,11 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", help="the large store's file: reused when it exists, else written")
     parser.add_argument("--json", help="write the figures here too")
     args = parser.parse_args(argv)
-    report = run(args)
-    print_report(report)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return 0
+    return emit(run(args), print_report, args.json)
 
 
 if __name__ == "__main__":

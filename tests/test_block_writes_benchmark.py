@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from benchmarks import block_writes
 
@@ -23,3 +26,12 @@ def test_block_writes_times_both_variants_on_the_real_schema(tmp_path: Path) -> 
         assert result["both_cpu_ms"] > 0 and result["commits"]["wall_ms"] > 0
     assert set(report["growth_cpu_ms"]) == {"with_hash_index", "without_hash_index"}
     assert list(tmp_path.iterdir()) == []  # the stores are removed
+
+
+def test_block_writes_command_prints_and_keeps_its_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "blocks.json"
+    assert block_writes.main(["--sizes", "5", "--commits", "1", "--json", str(out)]) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [(r["hash_index"], r["blocks_stored"]) for r in report["results"]] == [(True, 55 * 16), (False, 55 * 16)]
+    printed = capsys.readouterr().out
+    assert "growth from the smallest to the largest store" in printed and "     5 " in printed
