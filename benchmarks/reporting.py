@@ -1,4 +1,4 @@
-"""What every benchmark command does with its report: print it, and keep it as JSON when asked."""
+"""A benchmark command's ending: print its report, and keep it as JSON when asked."""
 
 from __future__ import annotations
 
