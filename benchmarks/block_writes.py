@@ -32,11 +32,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from benchmarks.reporting import emit
+from benchmarks.workload import PER_FEED
 from ingest import migrations
 from store.engine import make_engine
 
 BLOCKS_PER_ARTICLE = 16
-ARTICLES_PER_COMMIT = 50  # one feed file of the growth workload
+ARTICLES_PER_COMMIT = PER_FEED  # one feed file of the growth workload
 LOAD_BATCH = 5_000  # articles per transaction while filling
 LINKED_SHARE = 0.3
 SIGNATURE_BYTES = 512  # 128 permutations of 32 bits

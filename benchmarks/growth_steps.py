@@ -41,7 +41,7 @@ from benchmarks.pipeline import (
     timed_ingest,
 )
 from benchmarks.reporting import emit
-from benchmarks.workload import WorkItem, Workload
+from benchmarks.workload import PER_FEED, WorkItem, Workload
 from ingest.corpus_dedupe import CorpusDeduper
 from ingest.index_backends import MemoryIndex
 from store import dedupe_repo
@@ -153,12 +153,11 @@ def measure(database: Path, warm: list[WorkItem], items: list[WorkItem]) -> dict
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = Path(args.corpus)
-    per_feed = 50
-    if args.size % per_feed or args.count % per_feed:
-        raise SystemExit(f"--size and --count must be multiples of {per_feed} (a feed's entries)")
+    if args.size % PER_FEED or args.count % PER_FEED:
+        raise SystemExit(f"--size and --count must be multiples of {PER_FEED} (a feed's entries)")
     warm = renamed(baseline_items(corpus, 4242, WARM_UP), "warm")
     baseline = renamed(baseline_items(corpus, 4343, args.count), "baseline")
-    following = list(itertools.islice(Workload(corpus).feed_items(args.size + args.count), args.size // per_feed, None))
+    following = list(itertools.islice(Workload(corpus).feed_items(args.size + args.count), args.size // PER_FEED, None))
     with tempfile.TemporaryDirectory(prefix="nd-steps-") as directory:
         work = Path(directory)
         store = Path(args.store) if args.store else work / "store.sqlite3"

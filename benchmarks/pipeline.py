@@ -54,7 +54,7 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.workload import RECENT_STORIES, WorkItem, Workload
+from benchmarks.workload import PER_FEED, RECENT_STORIES, WorkItem, Workload
 from config import load_settings
 from ingest import migrations
 from ingest.app import App
@@ -517,7 +517,6 @@ def timed_ingest(pipeline: Pipeline, item: WorkItem) -> tuple[IngestResult, floa
 
 
 GROWTH_STAGES = ("parse", "clean", "dedupe", "store")
-PER_FEED = 50  # entries per feed file of the growth workload
 
 
 def stage_cpu(timers: Timers) -> dict[str, float]:
@@ -530,7 +529,7 @@ def stage_ms(before: dict[str, float], after: dict[str, float], articles: int) -
     return {name: round(1000 * (after[name] - before[name]) / max(1, articles), 3) for name in GROWTH_STAGES}
 
 
-def baseline_items(corpus: Path, seed: int, count: int, per_feed: int = 50) -> list[WorkItem]:
+def baseline_items(corpus: Path, seed: int, count: int, per_feed: int = PER_FEED) -> list[WorkItem]:
     """``count`` entries like the growth run's late ones, and unlike any it ingests.
 
     From a workload of another seed, past its opening stretch: the corpus bodies it starts with
@@ -688,7 +687,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
 
     def take_baseline(after_articles: int) -> None:
         if args.baseline_every:
-            items = baseline_items(Path(args.corpus), workload.seed + 1 + len(baselines), slice_size, PER_FEED)
+            items = baseline_items(Path(args.corpus), workload.seed + 1 + len(baselines), slice_size)
             measured = baseline(items, args.backend, args.pg)
             baselines.append({"after_articles": after_articles, **measured, "load_average": load_average()})
             if log is not None:
@@ -712,7 +711,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                 baseline(baseline_items(Path(args.corpus), workload.seed - 1, slice_size), args.backend, args.pg)
             take_baseline(0)
             # One stream: the paired end continues it where the run stops (whole feed files).
-            workload_items = workload.feed_items(args.size + args.paired, per_feed=PER_FEED)
+            workload_items = workload.feed_items(args.size + args.paired)
             for item in itertools.islice(workload_items, -(-args.size // PER_FEED)):
                 if deadline is not None and time.monotonic() > deadline and slices:
                     break  # out of time: the run records how far it got
@@ -750,9 +749,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
             size = db_size(app)
             paired_end = None
             if args.paired and done >= args.size:
-                fresh_items = baseline_items(
-                    Path(args.corpus), workload.seed + 1000, args.paired + PER_FEED, PER_FEED
-                )
+                fresh_items = baseline_items(Path(args.corpus), workload.seed + 1000, args.paired + PER_FEED)
                 paired_end = {
                     "after_articles": done,
                     **paired(pipeline, timers, iter(workload_items), fresh_items, args.backend, args.pg),

@@ -36,6 +36,7 @@ from benchmarks.synthetic import BigramChain
 WIRE_SHARE = 0.30
 REPUBLISH_SHARE = 0.20
 RECENT_STORIES = 300  # republished stories come from this many latest ones
+PER_FEED = 50  # entries per feed file
 # Wire stories running at once, and how many items before they are replaced: spread over all
 # seven sources, so one source prints a wire paragraph in a story or two, as a newsroom does (in
 # five stories of one source it would be that source's template).
@@ -144,7 +145,7 @@ class Workload:
                         parent.insert(max(0, parent.index(paragraphs[-1])), wire)
         return bytes(lxml.html.tostring(tree, encoding="utf-8"))
 
-    def feed_items(self, articles: int, per_feed: int = 50) -> Iterator[WorkItem]:
+    def feed_items(self, articles: int, per_feed: int = PER_FEED) -> Iterator[WorkItem]:
         """RSS files with full content, ``per_feed`` items each, ``articles`` items in all."""
         rng = random.Random(self.seed + 1)
         corpus_paragraphs = [p for body in self.bodies for p in body]
