@@ -66,6 +66,12 @@ class DaemonOptions:
     metrics_port: int | None = None  # None: no endpoint; 0: any free port
 
 
+# A poll reschedules its own job before it returns, and until it has returned the executor counts
+# that job as running: a run falling due in that moment is skipped (``max_instances`` 1), and the
+# date job is gone until the next sync. So a rescheduled run is never due sooner than this.
+RESCHEDULE_FLOOR_SECONDS = 1.0
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -282,6 +288,7 @@ class Daemon:
                         # The poll stored no next time: use the feed's interval.
                         interval = feed.interval_seconds or self.app.settings.fetch.default_interval_seconds
                         when = now + timedelta(seconds=interval)
+                when = max(when, now + timedelta(seconds=RESCHEDULE_FLOOR_SECONDS))
         except Exception:
             log.exception("reschedule of feed %s failed; the next sync will pick it up", name)
             return
