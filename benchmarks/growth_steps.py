@@ -1,9 +1,11 @@
 """Where the growth is: each dedupe and store step timed over a large store and over an empty one.
 
     python -m benchmarks.growth_steps --size 100000 [--count 1000] [--store PATH] [--json OUT]
+        [--vocabulary-period ITEMS]
 
 Builds a SQLite store of the growth workload's first ``--size`` articles (or reuses ``--store``,
-written by an earlier run of this command: the workload is deterministic), then ingests the
+written by an earlier run of this command with the same ``--vocabulary-period``: the workload is
+deterministic), then ingests the
 workload's next ``--count`` articles into a copy of it, and ``--count`` baseline articles (unseen,
 of the late slices' mix, as ``pipeline growth`` takes them) into an empty store. Both first take
 the same 300 warm-up articles. Every step below is wrapped in a CPU timer, so the table shows which
@@ -41,7 +43,7 @@ from benchmarks.pipeline import (
     timed_ingest,
 )
 from benchmarks.reporting import emit
-from benchmarks.workload import PER_FEED, WorkItem, Workload
+from benchmarks.workload import PER_FEED, WorkItem, Workload, add_vocabulary_option
 from ingest.corpus_dedupe import CorpusDeduper
 from ingest.index_backends import MemoryIndex
 from store import dedupe_repo
@@ -106,13 +108,13 @@ def renamed(items: list[WorkItem], tag: str) -> list[WorkItem]:
     ]
 
 
-def build_store(corpus: Path, size: int, path: Path) -> float:
+def build_store(corpus: Path, size: int, path: Path, vocabulary_period: int | None) -> float:
     """The workload's first ``size`` articles into a SQLite file; CPU seconds it took."""
     app, pipeline = open_app(f"sqlite:///{path}", freeze=False)
     started = time.process_time()
     try:
         pipeline.deduper.ensure_ready()
-        for item in Workload(corpus).feed_items(size):
+        for item in Workload(corpus, vocabulary_period=vocabulary_period).feed_items(size):
             ingest_item(pipeline, item)
         db_size(app)  # folds the WAL into the file, which is then copied
     finally:
@@ -155,20 +157,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = Path(args.corpus)
     if args.size % PER_FEED or args.count % PER_FEED:
         raise SystemExit(f"--size and --count must be multiples of {PER_FEED} (a feed's entries)")
-    warm = renamed(baseline_items(corpus, 4242, WARM_UP), "warm")
-    baseline = renamed(baseline_items(corpus, 4343, args.count), "baseline")
-    following = list(itertools.islice(Workload(corpus).feed_items(args.size + args.count), args.size // PER_FEED, None))
+    period = args.vocabulary_period or None
+    warm = renamed(baseline_items(corpus, 4242, WARM_UP, vocabulary_period=period), "warm")
+    baseline = renamed(baseline_items(corpus, 4343, args.count, vocabulary_period=period), "baseline")
+    workload = Workload(corpus, vocabulary_period=period)
+    following = list(itertools.islice(workload.feed_items(args.size + args.count), args.size // PER_FEED, None))
     with tempfile.TemporaryDirectory(prefix="nd-steps-") as directory:
         work = Path(directory)
         store = Path(args.store) if args.store else work / "store.sqlite3"
         build_seconds = None
         if not store.exists():
-            build_seconds = round(build_store(corpus, args.size, store), 1)
+            build_seconds = round(build_store(corpus, args.size, store, period), 1)
         large = work / "large.sqlite3"
         shutil.copy(store, large)
         at_size = measure(large, warm, following)
         empty = measure(work / "empty.sqlite3", warm, baseline)
-    return {"size": args.size, "count": args.count, "build_cpu_s": build_seconds, "empty": empty, "large": at_size}
+    return {
+        "size": args.size,
+        "count": args.count,
+        "vocabulary_period": period,
+        "build_cpu_s": build_seconds,
+        "empty": empty,
+        "large": at_size,
+    }
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -200,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1_000, help="articles timed at each size")
     parser.add_argument("--store", help="the large store's file: reused when it exists, else written")
     parser.add_argument("--json", help="write the figures here too")
+    add_vocabulary_option(parser)
     args = parser.parse_args(argv)
     return emit(run(args), print_report, args.json)
 

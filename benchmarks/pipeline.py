@@ -54,7 +54,13 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.workload import PER_FEED, RECENT_STORIES, WorkItem, Workload
+from benchmarks.workload import (
+    PER_FEED,
+    RECENT_STORIES,
+    WorkItem,
+    Workload,
+    add_vocabulary_option,
+)
 from config import load_settings
 from ingest import migrations
 from ingest.app import App
@@ -529,7 +535,9 @@ def stage_ms(before: dict[str, float], after: dict[str, float], articles: int) -
     return {name: round(1000 * (after[name] - before[name]) / max(1, articles), 3) for name in GROWTH_STAGES}
 
 
-def baseline_items(corpus: Path, seed: int, count: int, per_feed: int = PER_FEED) -> list[WorkItem]:
+def baseline_items(
+    corpus: Path, seed: int, count: int, per_feed: int = PER_FEED, vocabulary_period: int | None = None
+) -> list[WorkItem]:
     """``count`` entries like the growth run's late ones, and unlike any it ingests.
 
     From a workload of another seed, past its opening stretch: the corpus bodies it starts with
@@ -537,7 +545,7 @@ def baseline_items(corpus: Path, seed: int, count: int, per_feed: int = PER_FEED
     baseline would not hold. What is left is the same mix the run's later slices get (new
     stories, edited republications, wire paragraphs, template lines), in texts it never sees.
     """
-    workload = Workload(corpus, seed=seed)
+    workload = Workload(corpus, seed=seed, vocabulary_period=vocabulary_period)
     skip = -(-(len(workload.bodies) + RECENT_STORIES) // per_feed)  # whole feed files
     items = list(workload.feed_items(skip * per_feed + count, per_feed=per_feed))
     return items[skip:]
@@ -680,14 +688,19 @@ def paired(
 def growth(args: argparse.Namespace) -> dict[str, Any]:
     if args.paired and args.size % PER_FEED:
         raise SystemExit(f"--paired continues the run's feed files: --size must be a multiple of {PER_FEED}")
-    workload = Workload(Path(args.corpus))
+    period = args.vocabulary_period or None
+    workload = Workload(Path(args.corpus), vocabulary_period=period)
+
+    def unseen(seed: int, count: int) -> list[WorkItem]:
+        return baseline_items(Path(args.corpus), seed, count, vocabulary_period=period)
+
     slice_size = max(1, args.size // args.slices)
     baselines: list[dict[str, Any]] = []
     log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115
 
     def take_baseline(after_articles: int) -> None:
         if args.baseline_every:
-            items = baseline_items(Path(args.corpus), workload.seed + 1 + len(baselines), slice_size)
+            items = unseen(workload.seed + 1 + len(baselines), slice_size)
             measured = baseline(items, args.backend, args.pg)
             baselines.append({"after_articles": after_articles, **measured, "load_average": load_average()})
             if log is not None:
@@ -708,7 +721,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
             deadline = time.monotonic() + 60 * args.max_minutes if args.max_minutes else None
             if args.baseline_every:
                 # A process's first ingest pays its start-up; neither the baseline nor the run should.
-                baseline(baseline_items(Path(args.corpus), workload.seed - 1, slice_size), args.backend, args.pg)
+                baseline(unseen(workload.seed - 1, slice_size), args.backend, args.pg)
             take_baseline(0)
             # One stream: the paired end continues it where the run stops (whole feed files).
             workload_items = workload.feed_items(args.size + args.paired)
@@ -749,7 +762,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
             size = db_size(app)
             paired_end = None
             if args.paired and done >= args.size:
-                fresh_items = baseline_items(Path(args.corpus), workload.seed + 1000, args.paired + PER_FEED)
+                fresh_items = unseen(workload.seed + 1000, args.paired + PER_FEED)
                 paired_end = {
                     "after_articles": done,
                     **paired(pipeline, timers, iter(workload_items), fresh_items, args.backend, args.pg),
@@ -763,6 +776,8 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "size": args.size,
         "backend": args.backend,
+        # Items between new spellings of the workload's names (null: the training text's throughout).
+        "vocabulary_period": period,
         "complete": done >= args.size,
         "articles": done,
         "paragraphs": slices[-1]["paragraphs"],
@@ -788,7 +803,9 @@ def merge_growth(path: Path, result: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"runs": {}}
     if path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
-    data["runs"][f"{result['backend']}-{result['size']}"] = result
+    period = result.get("vocabulary_period")
+    names = f"-names-every-{period}" if period else ""
+    data["runs"][f"{result['backend']}-{result['size']}{names}"] = result
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return data
@@ -913,6 +930,7 @@ def main(argv: list[str] | None = None) -> int:
     growth_parser.add_argument("--plot", type=Path, default=DEFAULT_GROWTH_PLOT)
     growth_parser.add_argument("--log", help="append each slice as a JSON line (progress of long runs)")
     growth_parser.add_argument("--max-minutes", type=float, help="stop after this long and record how far it got")
+    add_vocabulary_option(growth_parser)
     growth_parser.add_argument(
         "--paired",
         type=int,

@@ -9,13 +9,16 @@ Two kinds of items, both made from real news text with a fixed seed:
   chain trained on those bodies (``benchmarks.synthetic``), so that a large run holds mostly
   distinct stories as a newsroom's store does, not thousands of copies of the same eighty. About
   20% of items republish a recent story (edited), about 30% carry paragraphs of one of the
-  wire stories of the moment, and every item ends with its source's template line.
+  wire stories of the moment, and every item ends with its source's template line. With a
+  ``vocabulary_period``, the chain's names get new spellings as the run goes on, as news gets new
+  names (``benchmarks.synthetic.VocabularyDrift``); by default they keep the training text's.
 
 Every item has its own URL, so each one is a new article for the pipeline.
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
 import random
@@ -31,7 +34,7 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
-from benchmarks.synthetic import BigramChain
+from benchmarks.synthetic import BigramChain, VocabularyDrift
 
 WIRE_SHARE = 0.30
 REPUBLISH_SHARE = 0.20
@@ -47,6 +50,24 @@ TEMPLATE_LINES = (
     "Ikuti berita terbaru {source} di media sosial.",
     "Sign up for the {source} newsletter.",
 )
+
+
+def _items(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a number of items is at least 0, got {value}")
+    return value
+
+
+def add_vocabulary_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--vocabulary-period",
+        type=_items,
+        default=0,
+        metavar="ITEMS",
+        help="renew the names of the generated stories every ITEMS items, as news does "
+        "(0, the default: the training text's names throughout)",
+    )
 
 
 @dataclass(frozen=True)
@@ -98,9 +119,10 @@ def _edit_words(paragraph: str, rng: random.Random, edits: int) -> str:
 
 
 class Workload:
-    def __init__(self, corpus: Path, seed: int = 20261125) -> None:
+    def __init__(self, corpus: Path, seed: int = 20261125, vocabulary_period: int | None = None) -> None:
         self.corpus = corpus
         self.seed = seed
+        self.vocabulary_period = vocabulary_period
         self.pages = sorted(p for p in (corpus / "pages").glob("*.html") if ".expected" not in p.name)
         self.bodies = _bodies_from_expected(corpus)
         rng = random.Random(seed)
@@ -151,6 +173,12 @@ class Workload:
         corpus_paragraphs = [p for body in self.bodies for p in body]
         stories = BigramChain(corpus_paragraphs, seed=self.seed + 2)
         wire_stories = BigramChain(corpus_paragraphs, seed=self.seed + 3)
+        drift = None if self.vocabulary_period is None else VocabularyDrift(corpus_paragraphs, self.vocabulary_period)
+
+        def written(chain: BigramChain, count: int, index: int) -> list[str]:
+            made = chain.paragraphs(count)
+            return list(made) if drift is None else [drift.paragraph(p, index) for p in made]
+
         recent: deque[list[str]] = deque(maxlen=RECENT_STORIES)
         wires = [self.wire_pool]
         start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -166,10 +194,10 @@ class Workload:
                     base = rng.choice(recent)
                 else:
                     length = len(rng.choice(self.bodies))
-                    base = list(stories.paragraphs(length))
+                    base = written(stories, length, made)
                 recent.append(base)
                 if made >= len(self.bodies) and made % WIRE_STORY_ITEMS == 0:
-                    wires = [list(wire_stories.paragraphs(6)) for _ in range(WIRE_STORIES)]
+                    wires = [written(wire_stories, 6, made) for _ in range(WIRE_STORIES)]
                 paragraphs = self._article_paragraphs(rng, base, source, rng.choice(wires))
                 content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
                 published = format_datetime(start + timedelta(minutes=made))

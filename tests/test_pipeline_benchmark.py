@@ -102,6 +102,7 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
                        "--baseline-every", "1", "--paired", "0",
                        "--json", str(data), "--plot", str(plot), "--log", str(log)]) == 0
     run = json.loads(data.read_text(encoding="utf-8"))["runs"]["sqlite-120"]
+    assert run["vocabulary_period"] is None
     assert run["paired_end"] is None
     assert run["articles"] == 120
     articles = [s["articles"] for s in run["slices"]]
@@ -157,6 +158,15 @@ def test_paired_end_continues_the_run_beside_an_empty_store(corpus: Path, tmp_pa
     with pytest.raises(SystemExit, match="multiple of 50"):
         bench.main(["--corpus", str(corpus), "growth", "--size", "120", "--json", str(data),
                     "--plot", str(tmp_path / "growth.png")])
+    # A run whose names are renewed is kept beside the others, not over them.
+    assert bench.main(["--corpus", str(corpus), "growth", "--size", "100", "--slices", "1", "--baseline-every", "0",
+                       "--paired", "0", "--vocabulary-period", "40", "--json", str(data),
+                       "--plot", str(tmp_path / "growth.png")]) == 0
+    runs = json.loads(data.read_text(encoding="utf-8"))["runs"]
+    assert runs["sqlite-100-names-every-40"]["vocabulary_period"] == 40
+    assert runs["sqlite-100"]["vocabulary_period"] is None
+    with pytest.raises(SystemExit):
+        bench.main(["--corpus", str(corpus), "growth", "--size", "50", "--vocabulary-period", "-1"])
 
 
 def test_baseline_items_are_like_the_late_ones_and_never_in_the_run(corpus: Path) -> None:
@@ -204,9 +214,10 @@ def test_writer_alone_stores_every_entry_and_reports_each_slice(corpus: Path, tm
 def test_growth_steps_times_each_step_at_both_sizes_and_puts_them_back(corpus: Path, tmp_path: Path) -> None:
     prepare = CorpusDeduper.prepare
     store = tmp_path / "store.sqlite3"
-    args = argparse.Namespace(corpus=str(corpus), size=200, count=100, store=str(store), json=None)
+    args = argparse.Namespace(corpus=str(corpus), size=200, count=100, store=str(store), json=None, vocabulary_period=0)
     report = growth_steps.run(args)
     assert CorpusDeduper.prepare is prepare  # the timers are gone once it is done
+    assert report["vocabulary_period"] is None
     assert store.exists() and report["build_cpu_s"] > 0
     for side in ("empty", "large"):
         measured = report[side]
