@@ -54,13 +54,7 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.workload import (
-    PER_FEED,
-    RECENT_STORIES,
-    WorkItem,
-    Workload,
-    add_vocabulary_option,
-)
+from benchmarks.workload import PER_FEED, RECENT_STORIES, WorkItem, Workload, add_vocabulary_option
 from config import load_settings
 from ingest import migrations
 from ingest.app import App

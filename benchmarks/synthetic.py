@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -54,7 +53,6 @@ class BigramChain:
 
 # Syllables that respell a word for a new period (see ``VocabularyDrift``).
 _SYLLABLES = ("ka", "lo", "mi", "nu", "re", "sa", "to", "vi", "de", "ga", "ju", "po", "be", "wa", "zi", "ho")
-_CORE_AND_TAIL = re.compile(r"^(.*?\w)(\W*)$", re.DOTALL)
 _PUNCTUATION = "\"'“”‘’()[]{}.,;:!?-–—"
 
 
@@ -117,8 +115,8 @@ class VocabularyDrift:
         key = (word, era)
         spelled = self._spelled.get(key)
         if spelled is None:
-            match = _CORE_AND_TAIL.match(word)
-            spelled = f"{match.group(1)}{_suffix(era)}{match.group(2)}" if match else f"{word}{_suffix(era)}"
+            stem = word.rstrip(_PUNCTUATION)
+            spelled = f"{stem}{_suffix(era)}{word[len(stem):]}"
             self._spelled[key] = spelled
         return spelled
 

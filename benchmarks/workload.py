@@ -52,7 +52,7 @@ TEMPLATE_LINES = (
 )
 
 
-def _items(text: str) -> int:
+def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"a number of items is at least 0, got {value}")
@@ -62,7 +62,7 @@ def _items(text: str) -> int:
 def add_vocabulary_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vocabulary-period",
-        type=_items,
+        type=_non_negative,
         default=0,
         metavar="ITEMS",
         help="renew the names of the generated stories every ITEMS items, as news does "
