@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 
 
@@ -90,10 +90,7 @@ class VocabularyDrift:
     def __init__(self, paragraphs: Sequence[str], period: int, max_count: int = 5) -> None:
         if period < 1:
             raise ValueError(f"a vocabulary period is at least one item, got {period}")
-        counts: dict[str, int] = defaultdict(int)
-        for paragraph in paragraphs:
-            for word in paragraph.split():
-                counts[word] += 1
+        counts = Counter(word for paragraph in paragraphs for word in paragraph.split())
         self.period = period
         # A capitalised word whose lower-case form is in the text is a sentence's first word.
         lower_case = {core for core in (_core(w) for w in counts) if core[:1].islower()}
