@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -240,10 +240,19 @@ class LinkedArticle:
 class CorpusDeduper:
     """Owns the index backend; one per process (built by the composition root)."""
 
-    def __init__(self, sessions: sessionmaker[Session], signer: Signer, config: DedupeConfig) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        signer: Signer,
+        config: DedupeConfig,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.sessions = sessions
         self.signer = signer
         self.config = config
+        # What "now" is for the window: the day an index entry is stamped with, and the first day
+        # a lookup consults. Only tests and benchmarks that replay weeks of news pass another.
+        self.clock = clock
         self.backend: IndexBackend
         if config.backend == "sql":
             self.backend = SqlIndex(config.paragraph_lsh, config.document_lsh, signer.rows_from_bytes)
@@ -313,13 +322,13 @@ class CorpusDeduper:
         self._ready = True
 
     def window_start(self, now: datetime | None = None) -> datetime:
-        return (now or utcnow()) - timedelta(days=self.config.window_days)
+        return (now or self.clock()) - timedelta(days=self.config.window_days)
 
     def min_day(self) -> int:
         return day_number(self.window_start())
 
     def _prune_if_new_day(self) -> None:
-        today = day_number(utcnow())
+        today = day_number(self.clock())
         if isinstance(self.backend, MemoryIndex) and self._loaded_day != today:
             self.backend.prune(self.min_day())
             self._loaded_day = today
@@ -347,7 +356,7 @@ class CorpusDeduper:
             refs = np.array([pack_ref(r.article_id, 0) for r in batch], dtype=np.int64)
             days = np.array([day_number(r.created_at) for r in batch], dtype=np.int32)
             backend.load(DOCUMENT_KIND, matrix, refs, days)
-        self._loaded_day = day_number(utcnow())
+        self._loaded_day = day_number(self.clock())
         self.known = known
         return loaded
 
@@ -773,7 +782,7 @@ class CorpusDeduper:
             if story_id == article.id and not updated and linked.story is None:
                 continue  # a new article alone in its story: nothing to choose, no text_from
             self.refresh_text(session, story_id)
-        day = day_number(utcnow())
+        day = day_number(self.clock())
         if updated:
             self.backend.forget_article(session, article.id)
         rows = linked.indexed_rows

@@ -1,0 +1,84 @@
+"""The dedupe window (``dedupe.window_days``): a near copy links to a paragraph stored within the
+window and not to one stored before it, whichever index holds the band entries (in process or
+in SQL) and on both databases; the in-process index lets go of what the window has passed. An
+exact copy is found by its hash in the store, window or not."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus_bodies import Corpus
+from config import load_settings
+from ingest import migrations
+from ingest.app import App
+from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
+from ingest.index_backends import MemoryIndex
+from ingest.pipeline import Input, Pipeline
+from store import repository as repo
+from tests.conftest import edit_words
+
+WINDOW_DAYS = 30
+
+
+class Clock:
+    """The deduper's "now", moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "sql"])
+def windowed(request: pytest.FixtureRequest, database_url: str) -> tuple[App, Clock]:
+    environ = {"NEWSDEDUP_DEDUPE__INDEX_BACKEND": request.param, "NEWSDEDUP_DEDUPE__WINDOW_DAYS": str(WINDOW_DAYS)}
+    app = App(load_settings(environ=environ, database_url=database_url))
+    migrations.upgrade(app.engine)
+    clock = Clock()
+    app.deduper.clock = clock
+    request.addfinalizer(app.close)
+    return app, clock
+
+
+def ingest(app: App, paragraphs: list[str], key: str) -> int:
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+    parsed = ParsedDocument(
+        blocks=[ParsedBlock(BlockKind.BODY, p) for p in paragraphs], entry_key=key, title=key, url=f"https://x/{key}"
+    )
+    result = pipeline.ingest(Input(body=key.encode(), source="wire", location="test"), documents=[parsed])
+    article_id = result.articles[0].article_id
+    assert article_id is not None, result.articles[0].error
+    return article_id
+
+
+def links(app: App, article_id: int) -> list[tuple[str | None, int | None]]:
+    with app.sessions.begin() as session:
+        return [(p.duplicate_tier, p.duplicate_of_article_id) for p in repo.paragraphs_of(session, article_id)]
+
+
+def test_near_copies_link_within_the_window_only(windowed: tuple[App, Clock], corpus: Path) -> None:
+    app, clock = windowed
+    stories = [s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 4][:4]
+    wire = [p for p in stories[0].paragraphs if len(p.split()) >= 25][:2]
+    assert len(wire) == 2, "the corpus story should hold two long paragraphs"
+    original = ingest(app, wire, "wire")
+    memory = app.deduper.backend if isinstance(app.deduper.backend, MemoryIndex) else None
+
+    clock.now += timedelta(days=WINDOW_DAYS - 1)
+    inside = ingest(app, [*stories[1].paragraphs[:2], edit_words(wire[0], 2, seed=1)], "inside")
+    held = len(memory.paragraphs) if memory is not None else 0
+    clock.now += timedelta(days=2)  # the wire story is now older than the window
+    outside = ingest(app, [*stories[2].paragraphs[:2], edit_words(wire[1], 2, seed=2)], "outside")
+    if memory is not None:
+        # The first day to pass the window took the original's two blocks out of the in-process
+        # index; the three new ones went in.
+        assert len(memory.paragraphs) == held - 2 + 3
+    exact = ingest(app, [*stories[3].paragraphs[:2], wire[1]], "exact")
+
+    assert links(app, inside)[2] == ("near", original)
+    assert links(app, outside)[2] == (None, None)
+    assert links(app, exact)[2] == ("exact", original)
