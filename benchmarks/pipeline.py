@@ -20,6 +20,7 @@ Two commands:
 
     python -m benchmarks.pipeline run [--pages N] [--feed N] [--backends sqlite,postgresql] [--workers N] [--json FILE]
     python -m benchmarks.pipeline growth --size N [--slices K] [--baseline-every K] [--paired N]
+                                         [--vocabulary-period ITEMS] [--articles-per-day N]
                                          [--backend sqlite] [--json FILE] [--plot FILE]
 
 ``run`` prints a table per backend (pages and full-content feed entries) and trafilatura's
@@ -28,7 +29,9 @@ our pages, chunk by chunk. ``growth`` ingests ``N`` full-content feed entries an
 cost per article of each successive slice as the store grows; every ``--baseline-every`` slices it
 times the first slice's articles into a fresh, empty store in the same process, and reports each
 stretch of slices against the baselines around it; at the end, ``--paired`` more articles go into the
-grown store and as many into an empty one, a feed on each side in turn. Results of several sizes
+grown store and as many into an empty one, a feed on each side in turn. By default every article
+arrives on one day, inside the dedupe window (an aggregator's worst case); ``--articles-per-day``
+replays them as days of news, so the window slides over the run. Results of several sizes
 accumulate in one JSON file and are plotted together (matplotlib, Agg).
 """
 
@@ -54,15 +57,24 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.workload import PER_FEED, RECENT_STORIES, WorkItem, Workload, add_vocabulary_option
+from benchmarks.workload import (
+    PER_FEED,
+    RECENT_STORIES,
+    ReplayClock,
+    WorkItem,
+    Workload,
+    add_pace_option,
+    add_vocabulary_option,
+)
 from config import load_settings
 from ingest import migrations
 from ingest.app import App
+from ingest.index_backends import MemoryIndex
 from ingest.parallel import ParallelIngest
 from ingest.pipeline import IngestResult, Input, Pipeline
 from store import database_size_bytes
 from store import repository as repo
-from store.models import Article, ArticleParagraph
+from store.models import Article, ArticleParagraph, utcnow
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = Path(os.environ.get("NEWSDEDUP_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -519,6 +531,11 @@ def timed_ingest(pipeline: Pipeline, item: WorkItem) -> tuple[IngestResult, floa
 GROWTH_STAGES = ("parse", "clean", "dedupe", "store")
 
 
+def indexed_blocks(pipeline: Pipeline) -> int | None:
+    backend = pipeline.deduper.backend
+    return len(backend.paragraphs) if isinstance(backend, MemoryIndex) else None
+
+
 def stage_cpu(timers: Timers) -> dict[str, float]:
     """CPU seconds so far of the stages a feed entry goes through (exclusive, as in ``run``)."""
     settled = settle(timers, 0)
@@ -614,6 +631,7 @@ def paired(
     fresh_items: list[WorkItem],
     backend: str,
     pg_url: str,
+    clock: ReplayClock | None = None,
 ) -> dict[str, Any]:
     """The large store's next articles and ``fresh_items`` into an empty store, feed by feed in turn.
 
@@ -646,6 +664,8 @@ def paired(
                 costs = {}
                 for name, side_pipeline, side_item in turns:
                     result, _, spent_cpu = timed_ingest(side_pipeline, side_item)
+                    if clock is not None and name == "large":
+                        clock.advance(result.created)
                     cpu[name] += spent_cpu
                     created[name] += result.created
                     costs[name] = spent_cpu / max(1, result.created)
@@ -706,6 +726,10 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
         # The stages are timed as in ``run`` (and in each baseline), to show which of them grows.
         timers = instrument(pipeline)
         stages_before = stage_cpu(timers)
+        # Baselines and the paired end's empty store stay on the wall clock: all of one day.
+        clock = ReplayClock(args.articles_per_day, utcnow()) if args.articles_per_day else None
+        if clock is not None:
+            pipeline.deduper.clock = clock
         try:
             pipeline.deduper.ensure_ready()
             done = 0
@@ -723,6 +747,8 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                 if deadline is not None and time.monotonic() > deadline and slices:
                     break  # out of time: the run records how far it got
                 result, spent_wall, spent_cpu = timed_ingest(pipeline, item)
+                if clock is not None:
+                    clock.advance(result.created)
                 slice_wall += spent_wall
                 slice_cpu += spent_cpu
                 done += result.created
@@ -738,6 +764,8 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                         "ms_per_paragraph_cpu": round(1000 * slice_cpu / max(1, stored_paragraphs - mark[1]), 4),
                         "stages_ms_cpu": stage_ms(stages_before, stage_cpu(timers), count),
                         "rss_bytes": rss_bytes(),
+                        # Blocks the in-process index holds: what the window keeps, not the store.
+                        "indexed_blocks": indexed_blocks(pipeline),
                         "load_average": load_average(),
                     }
                     slices.append(entry)
@@ -759,7 +787,7 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
                 fresh_items = unseen(workload.seed + 1000, args.paired + PER_FEED)
                 paired_end = {
                     "after_articles": done,
-                    **paired(pipeline, timers, iter(workload_items), fresh_items, args.backend, args.pg),
+                    **paired(pipeline, timers, iter(workload_items), fresh_items, args.backend, args.pg, clock),
                 }
         finally:
             app.close()
@@ -772,6 +800,9 @@ def growth(args: argparse.Namespace) -> dict[str, Any]:
         "backend": args.backend,
         # Items between new spellings of the workload's names (null: the training text's throughout).
         "vocabulary_period": period,
+        # News replayed at this many articles a day (null: all on one day, every article in the window).
+        "articles_per_day": args.articles_per_day or None,
+        "window_days": pipeline.deduper.config.window_days,
         "complete": done >= args.size,
         "articles": done,
         "paragraphs": slices[-1]["paragraphs"],
@@ -799,7 +830,8 @@ def merge_growth(path: Path, result: dict[str, Any]) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     period = result.get("vocabulary_period")
     names = f"-names-every-{period}" if period else ""
-    data["runs"][f"{result['backend']}-{result['size']}{names}"] = result
+    pace = f"-{result['articles_per_day']}-a-day" if result.get("articles_per_day") else ""
+    data["runs"][f"{result['backend']}-{result['size']}{names}{pace}"] = result
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return data
@@ -925,6 +957,7 @@ def main(argv: list[str] | None = None) -> int:
     growth_parser.add_argument("--log", help="append each slice as a JSON line (progress of long runs)")
     growth_parser.add_argument("--max-minutes", type=float, help="stop after this long and record how far it got")
     add_vocabulary_option(growth_parser)
+    add_pace_option(growth_parser)
     growth_parser.add_argument(
         "--paired",
         type=int,

@@ -70,6 +70,39 @@ def add_vocabulary_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_pace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--articles-per-day",
+        type=_non_negative,
+        default=0,
+        metavar="ARTICLES",
+        help="replay the run as news arriving at this many articles a day, so that the dedupe window "
+        "slides over it (0, the default: every article arrives on the same day, inside the window)",
+    )
+
+
+class ReplayClock:
+    """The deduper's "now" while a run replays news at ``per_day`` articles a day.
+
+    A day passes with every ``per_day`` articles ingested, so a run of N articles spans N / per_day
+    days and the dedupe window (``dedupe.window_days``) holds the last ``window_days * per_day``
+    articles once it is full, as it would in a newsroom taking in that many a day.
+    """
+
+    def __init__(self, per_day: int, start: datetime) -> None:
+        if per_day < 1:
+            raise ValueError(f"a day holds at least one article, got {per_day}")
+        self.per_day = per_day
+        self.start = start
+        self.articles = 0
+
+    def advance(self, articles: int) -> None:
+        self.articles += articles
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(days=self.articles // self.per_day)
+
+
 @dataclass(frozen=True)
 class WorkItem:
     source: str

@@ -136,6 +136,29 @@ def test_growth_slices_cover_the_run(corpus: Path, tmp_path: Path) -> None:
     ]
 
 
+def test_news_replayed_by_day_slides_the_window_over_the_run(corpus: Path, tmp_path: Path) -> None:
+    data = tmp_path / "growth.json"
+    common = ["--corpus", str(corpus), "growth", "--size", "400", "--slices", "8", "--baseline-every", "0",
+              "--json", str(data), "--plot", str(tmp_path / "growth.png")]
+    # 5 articles a day: the 30-day window holds the last 150 of them, and the paired end goes on.
+    assert bench.main([*common, "--paired", "100", "--articles-per-day", "5"]) == 0
+    assert bench.main([*common, "--paired", "0"]) == 0
+    runs = json.loads(data.read_text(encoding="utf-8"))["runs"]
+    replayed, same_day = runs["sqlite-400-5-a-day"], runs["sqlite-400"]
+    assert (replayed["articles_per_day"], replayed["window_days"]) == (5, 30)
+    assert same_day["articles_per_day"] is None
+    # Both runs store the same articles; the index of the replayed one holds only the window's.
+    assert [s["paragraphs"] for s in replayed["slices"]] == [s["paragraphs"] for s in same_day["slices"]]
+    held = [s["indexed_blocks"] for s in replayed["slices"]]
+    every = [s["indexed_blocks"] for s in same_day["slices"]]
+    assert every == sorted(every) and every[-1] > 2 * held[-1]
+    assert held[:2] == every[:2]  # 50 and 100 articles: 10 and 20 days, all inside the window
+    assert max(held[3:]) < 1.5 * min(held[3:])  # from 200 articles on, a window's worth
+    assert replayed["paired_end"]["large"]["articles"] == 100
+    with pytest.raises(SystemExit):
+        bench.main([*common, "--articles-per-day", "-5"])
+
+
 def test_paired_end_continues_the_run_beside_an_empty_store(corpus: Path, tmp_path: Path) -> None:
     data = tmp_path / "growth.json"
     assert bench.main(["--corpus", str(corpus), "growth", "--size", "100", "--slices", "2", "--baseline-every", "0",
