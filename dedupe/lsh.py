@@ -339,19 +339,30 @@ class _Table:
         return (positions_of.take(hits) if positions_of is not None else hits), found
 
     def keep(self, alive: npt.NDArray[np.bool_], renumber: npt.NDArray[np.int64]) -> None:
-        """Drop entries whose item is not alive; renumber the rest into one run."""
-        if not self._size:
-            return
-        joined = self._keys[: self._size]
-        joined = joined[alive[(joined & _LOW32).astype(np.int64)]]
-        items = renumber[(joined & _LOW32).astype(np.int64)].astype(np.uint64)
-        kept: npt.NDArray[np.uint64] = (joined & _HIGH32) | items
-        kept.sort()
+        """Drop entries whose item is not alive and renumber the rest, run by run.
+
+        ``renumber`` keeps the items' order, so a run filtered and renumbered is still sorted:
+        no run is sorted again (sorting the window's entries back into one run cost most of a
+        daily prune). Each run moves down the buffer to where the last one ended.
+        """
+        runs = list(zip(self._starts, self._lengths, strict=True))
+        keys, directory = self._keys, self._directory
         self._clear()
-        if len(kept):
-            self._keys = kept
-            self._size = len(kept)
-            self._push(0, len(kept))
+        self._keys, self._directory = keys, directory
+        for start, length in runs:
+            first = self._size
+            # A step at a time, so that the temporaries stay in cache (as in ``_fill_directory``).
+            for step in range(start, start + length, _DIRECTORY_STEP):
+                chunk = keys[step : min(step + _DIRECTORY_STEP, start + length)]
+                items = (chunk & _LOW32).astype(np.intp)
+                mask = alive.take(items)
+                kept = chunk[mask]
+                kept &= _HIGH32
+                kept |= renumber.take(items[mask]).astype(np.uint64)
+                keys[self._size : self._size + len(kept)] = kept
+                self._size += len(kept)
+            if self._size > first:
+                self._push(first, self._size - first)
 
 
 @dataclass(frozen=True)

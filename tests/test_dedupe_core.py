@@ -188,6 +188,60 @@ def test_band_index_candidates_match_a_brute_force_band_comparison(
     assert len(index._table.runs) > 1
 
 
+def test_pruned_band_index_finds_exactly_the_pairs_left_in_the_window(
+    paragraphs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Days pass while the index fills: after every prune, queries find exactly the stored blocks
+    still in the window that share a band (and pass the sketch), and the runs stay runs."""
+    import dedupe.lsh as lsh
+
+    monkeypatch.setattr(lsh, "_DIRECTORY_STEP", 64)  # prune steps cut inside every run
+    signer = Signer()
+    params = LshParams.for_threshold(0.45, signer.num_perm)
+    texts = paragraphs[:900]
+    for text in paragraphs[:900:2]:  # near copies of earlier paragraphs, found while both are kept
+        words = text.split()
+        words[len(words) // 2] = "kata"
+        texts.append(" ".join(words))
+    matrix = signer.signatures(texts)
+    prints = fingerprints(band_keys(matrix, params))
+    estimates = sketches(matrix, params)
+    index = BandIndex(params)
+    day_of = np.zeros(len(texts), dtype=np.int64)
+    first = pairs = pruned = 0
+    for batch, size in enumerate([200, 25, 3, 25, 60, 1, 25, 7] * 40):
+        rows = matrix[first : first + size]
+        if not len(rows):
+            break
+        day = batch // 4
+        min_day = max(0, day - 3)
+        if batch % 4 == 0:
+            pruned += index.prune(min_day)
+            runs = index._table.runs
+            assert len(index) == np.count_nonzero(day_of[:first] >= min_day)
+        day_of[first : first + len(rows)] = day
+        found = index.query_and_insert(
+            rows, np.arange(first, first + len(rows), dtype=np.int64), day, min_day=min_day, min_estimate=0.2
+        )
+        got = set(zip(found.query.tolist(), found.ref.tolist(), strict=True))
+        want = set()
+        for row in range(len(rows)):
+            shared = np.flatnonzero(np.isin(prints[:first], prints[first + row]).any(axis=1))
+            close = (
+                sketch_similarity(
+                    np.repeat(estimates[first + row : first + row + 1], len(shared), axis=0), estimates[shared]
+                )
+                >= 0.2
+            )
+            want |= {(row, int(old)) for old in shared[close] if day_of[old] >= min_day}
+        assert got == want
+        pairs += len(got)
+        first += len(rows)
+    assert first == len(texts)
+    assert pairs >= 50 and pruned > 0
+    assert len(runs) > 1  # a prune keeps the runs it found, each filtered in place
+
+
 def test_band_keys_are_stable_across_batches(paragraphs: list[str]) -> None:
     signer = Signer()
     params = LshParams(bands=20, rows=3)
