@@ -109,6 +109,8 @@ BODY_CACHE_SIZE = 4096
 # entry never goes stale): wire paragraphs are proposed as candidates to article after article,
 # and normalising and splitting them again each time made every article cost more than the last.
 NEAR_BLOCK_CACHE_SIZE = 4096
+# Old band rows of the shared SQL index deleted per transaction.
+BAND_PRUNE_BATCH = 20_000
 # Band keys per block taken as lock keys in the shared SQL index (with every body band key).
 LOCKED_BANDS = 4
 
@@ -328,10 +330,20 @@ class CorpusDeduper:
         return day_number(self.window_start())
 
     def _prune_if_new_day(self) -> None:
+        """Once a day (and once per process), let the index forget what the window has passed."""
         today = day_number(self.clock())
-        if isinstance(self.backend, MemoryIndex) and self._loaded_day != today:
+        if self._loaded_day == today:
+            return
+        if isinstance(self.backend, MemoryIndex):
             self.backend.prune(self.min_day())
-            self._loaded_day = today
+        else:
+            # Every worker does this; after the first, each finds nothing to delete.
+            min_day = self.min_day()
+            while True:
+                with self.sessions.begin() as session:
+                    if dedupe_repo.delete_bands_before(session, min_day, BAND_PRUNE_BATCH) < BAND_PRUNE_BATCH:
+                        break
+        self._loaded_day = today
 
     def load_memory_index(self, session: Session) -> int:
         """Rebuild the in-memory index from stored signatures in the window; returns blocks loaded."""

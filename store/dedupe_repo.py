@@ -548,6 +548,24 @@ def delete_bands(session: Session, article_id: int, kind: int | None = None) -> 
     session.execute(query)
 
 
+def delete_bands_before(session: Session, min_day: int, limit: int) -> int:
+    """Delete up to ``limit`` band rows written before ``min_day``; returns how many went.
+
+    A batch at a time, so that a day's worth of old rows never holds SQLite's write lock for long.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        statement = text(
+            "DELETE FROM lsh_bands WHERE ctid = ANY(ARRAY("
+            "SELECT ctid FROM lsh_bands WHERE day < :min_day LIMIT :limit))"
+        )
+    else:
+        statement = text(
+            "DELETE FROM lsh_bands WHERE rowid IN (SELECT rowid FROM lsh_bands WHERE day < :min_day LIMIT :limit)"
+        )
+    result = session.execute(statement, {"min_day": min_day, "limit": limit})
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def clear_bands(session: Session) -> None:
     session.execute(delete(LshBand))
 

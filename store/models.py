@@ -318,6 +318,8 @@ class LshBand(Base):
     __table_args__ = (
         PrimaryKeyConstraint("band_key", "kind", "article_id", "position"),
         Index("ix_lsh_bands_article_id", "article_id"),
+        # Rows older than the window are deleted by day.
+        Index("ix_lsh_bands_day", "day"),
     )
 
     band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

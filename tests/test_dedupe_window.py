@@ -1,7 +1,7 @@
 """The dedupe window (``dedupe.window_days``): a near copy links to a paragraph stored within the
 window and not to one stored before it, whichever index holds the band entries (in process or
-in SQL) and on both databases; the in-process index lets go of what the window has passed. An
-exact copy is found by its hash in the store, window or not."""
+in SQL) and on both databases; either index lets go of what the window has passed. An exact copy
+is found by its hash in the store, window or not."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from benchmarks.corpus_bodies import Corpus
 from config import load_settings
-from ingest import migrations
+from ingest import corpus_dedupe, migrations
 from ingest.app import App
 from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.index_backends import MemoryIndex
 from ingest.pipeline import Input, Pipeline
 from store import repository as repo
+from store.models import LshBand
 from tests.conftest import edit_words
 
 WINDOW_DAYS = 30
@@ -60,8 +62,16 @@ def links(app: App, article_id: int) -> list[tuple[str | None, int | None]]:
         return [(p.duplicate_tier, p.duplicate_of_article_id) for p in repo.paragraphs_of(session, article_id)]
 
 
-def test_near_copies_link_within_the_window_only(windowed: tuple[App, Clock], corpus: Path) -> None:
+def band_rows(app: App, article_id: int) -> int:
+    with app.sessions.begin() as session:
+        return int(session.scalar(select(func.count()).where(LshBand.article_id == article_id)) or 0)
+
+
+def test_near_copies_link_within_the_window_only(
+    windowed: tuple[App, Clock], corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     app, clock = windowed
+    monkeypatch.setattr(corpus_dedupe, "BAND_PRUNE_BATCH", 7)  # old band rows go in several batches
     stories = [s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 4][:4]
     wire = [p for p in stories[0].paragraphs if len(p.split()) >= 25][:2]
     assert len(wire) == 2, "the corpus story should hold two long paragraphs"
@@ -77,6 +87,10 @@ def test_near_copies_link_within_the_window_only(windowed: tuple[App, Clock], co
         # The first day to pass the window took the original's two blocks out of the in-process
         # index; the three new ones went in.
         assert len(memory.paragraphs) == held - 2 + 3
+    else:
+        # The shared index deleted the original's band rows; the later articles' stay.
+        assert band_rows(app, original) == 0
+        assert band_rows(app, inside) > 0
     exact = ingest(app, [*stories[3].paragraphs[:2], wire[1]], "exact")
 
     assert links(app, inside)[2] == ("near", original)
