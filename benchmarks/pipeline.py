@@ -54,6 +54,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -843,39 +844,47 @@ def plot_growth(data: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (cost, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, (cost, ratio, memory) = plt.subplots(1, 3, figsize=(16, 4.6))
     for key, run_ in sorted(data["runs"].items(), key=lambda kv: kv[1]["size"]):
         name = key if run_.get("complete", True) else f"{key} (reached {run_['articles']:,})"
         xs = [s["articles"] for s in run_["slices"]]
-        cost.plot(xs, [s["ms_per_article_cpu"] for s in run_["slices"]], marker=".", label=f"{name} CPU")
-        cost.plot(xs, [s["ms_per_article_wall"] for s in run_["slices"]], linestyle=":", label=f"{name} wall")
+        line = cost.plot(xs, [s["ms_per_article_cpu"] for s in run_["slices"]], marker=".", markersize=3, label=name)
+        colour = line[0].get_color()
         if run_.get("baselines"):
             # A baseline taken before the first slice is drawn at it (a log axis has no zero).
             at = [max(b["after_articles"], xs[0]) for b in run_["baselines"]]
-            cost.scatter(
-                at, [b["ms_per_article_cpu"] for b in run_["baselines"]], marker="x", label=f"{name} baseline CPU"
-            )
+            taken = [b["ms_per_article_cpu"] for b in run_["baselines"]]
+            cost.scatter(at, taken, marker="x", color=colour)
+            # Each slice over the baselines around it (linear between them): the machine's drift
+            # between runs taken out, as in the stretch ratios.
+            reference = np.interp(xs, at, taken)
+            ratio.plot(xs, [s["ms_per_article_cpu"] / r for s, r in zip(run_["slices"], reference, strict=True)],
+                       marker=".", markersize=3, color=colour, label=name)
         end = run_.get("paired_end")
         if end:
             cost.scatter(
                 [end["after_articles"]] * 2,
                 [end["large"]["ms_per_article_cpu"], end["fresh"]["ms_per_article_cpu"]],
                 marker="D",
-                label=f"{name} paired end: grown store, empty store ({end['ratio']:.2f}x)",
+                color=colour,
             )
-        memory.plot(xs, [s["rss_bytes"] / 2**20 for s in run_["slices"]], marker=".", label=name)
-    for axis in (cost, memory):
+            ratio.scatter([end["after_articles"]], [end["ratio"]], marker="D", color=colour,
+                          label=f"{name} paired end ({end['ratio']:.2f}x)")
+        memory.plot(xs, [s["rss_bytes"] / 2**20 for s in run_["slices"]], marker=".", markersize=3, label=name)
+    ratio.axhline(1.3, color="grey", linestyle="--", linewidth=1, label="1.3x")
+    for axis in (cost, ratio, memory):
         axis.set_xscale("log")
         axis.set_xlabel("articles stored")
         axis.grid(True, alpha=0.3)
-    cost.set_ylabel("ms per article (slice)")
-    cost.set_ylim(bottom=0)
-    cost.set_title("Cost per article as the store grows")
+        axis.set_ylim(bottom=0)
+    cost.set_ylabel("CPU ms per article (slice)")
+    cost.set_title("Cost per article (x: baselines, diamonds: paired end)", fontsize=10)
+    ratio.set_ylabel("slice over its baselines")
+    ratio.set_title("Cost over an empty store's, same moment", fontsize=10)
     memory.set_ylabel("RSS, MiB")
-    memory.set_ylim(bottom=0)
-    memory.set_title("Resident memory")
-    cost.legend(fontsize=7)
-    memory.legend(fontsize=7)
+    memory.set_title("Resident memory", fontsize=10)
+    for axis in (cost, ratio, memory):
+        axis.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
