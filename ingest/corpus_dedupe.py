@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import DedupeSettings
@@ -97,6 +98,7 @@ MAX_STORY_CANDIDATES = 8
 STORY_ESTIMATE_MARGIN = 0.2
 BACKENDS = ("memory", "sql")
 STATE_LOCK_KEY = -1  # advisory-lock key of the dedupe state rows
+BAND_PRUNE_LOCK_KEY = -2  # advisory-lock key of the shared index's daily deletions
 # Stories counted per template block: enough for every verdict (``min_stories`` is far below),
 # and the count's cost stays flat however many stories a source printed the line under.
 TEMPLATE_COUNT_CAP = 50
@@ -337,13 +339,29 @@ class CorpusDeduper:
         if isinstance(self.backend, MemoryIndex):
             self.backend.prune(self.min_day())
         else:
-            # Every worker does this; after the first, each finds nothing to delete.
-            min_day = self.min_day()
+            self._delete_old_bands()
+        self._loaded_day = today
+
+    def _delete_old_bands(self) -> None:
+        """The shared index's rows older than the window, a batch per transaction.
+
+        Every worker does this once a day, one at a time (after the first, each finds nothing).
+        Lookups skip old rows anyway, so a failure only leaves them for the next day: it is
+        logged, not raised into the article being ingested.
+        """
+        min_day = self.min_day()
+        deleted = 0
+        try:
             while True:
                 with self.sessions.begin() as session:
-                    if dedupe_repo.delete_bands_before(session, min_day, BAND_PRUNE_BATCH) < BAND_PRUNE_BATCH:
-                        break
-        self._loaded_day = today
+                    dedupe_repo.lock_keys(session, [BAND_PRUNE_LOCK_KEY])
+                    batch = dedupe_repo.delete_bands_before(session, min_day, BAND_PRUNE_BATCH)
+                deleted += batch
+                if batch < BAND_PRUNE_BATCH:
+                    break
+        except SQLAlchemyError as exc:
+            log.warning("could not delete the shared index's band rows before day %d (%d deleted): %s",
+                        min_day, deleted, exc)
 
     def load_memory_index(self, session: Session) -> int:
         """Rebuild the in-memory index from stored signatures in the window; returns blocks loaded."""

@@ -5,11 +5,13 @@ is found by its hash in the store, window or not."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from benchmarks.corpus_bodies import Corpus
 from config import load_settings
@@ -96,3 +98,30 @@ def test_near_copies_link_within_the_window_only(
     assert links(app, inside)[2] == ("near", original)
     assert links(app, outside)[2] == (None, None)
     assert links(app, exact)[2] == ("exact", original)
+
+
+def test_a_failed_deletion_of_old_band_rows_is_logged_and_the_article_still_stored(
+    database_url: str, corpus: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    environ = {"NEWSDEDUP_DEDUPE__INDEX_BACKEND": "sql"}
+    app = App(load_settings(environ=environ, database_url=database_url))
+    migrations.upgrade(app.engine)
+    clock = Clock()
+    app.deduper.clock = clock
+    stories = [s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 3][:2]
+    try:
+        original = ingest(app, stories[0].paragraphs, "old")
+
+        def locked(*_: object) -> int:
+            raise OperationalError("DELETE FROM lsh_bands", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(corpus_dedupe.dedupe_repo, "delete_bands_before", locked)
+        clock.now += timedelta(days=WINDOW_DAYS + 1)
+        with caplog.at_level(logging.WARNING, logger="ingest.corpus_dedupe"):
+            later = ingest(app, stories[1].paragraphs, "new")
+        assert later != original
+        assert band_rows(app, original) > 0  # left for the next day
+        assert any("band rows before day" in r.getMessage() and "database is locked" in r.getMessage()
+                   for r in caplog.records)
+    finally:
+        app.close()
