@@ -78,6 +78,8 @@ class DedupeSettings:
     # A source's template block: the same block in this many of its stories, at most this long.
     template_min_articles: int = 5
     template_max_words: int = 40
+    # Near copies and stories are looked for among the blocks ingested in the last window_days (the
+    # indexes forget older ones once a day); exact copies are found by hash across the whole store.
     window_days: int = 30
     # memory: one worker, index in process memory; sql: several workers share band rows in SQL.
     index_backend: str = "memory"

@@ -13,7 +13,9 @@ For each article, inside its transaction:
    and the canonical article carries the cluster's most complete and most recent text.
 
 The index is derived state (``index_backends``): rebuilt from stored signatures at start and by
-``newsdedup index rebuild``; entries older than ``window_days`` are not consulted.
+``newsdedup index rebuild``; entries older than ``window_days`` are not consulted, and once a day
+(and once per process) the index forgets them: the in-memory one drops them, the shared one
+deletes their rows.
 """
 
 from __future__ import annotations
