@@ -23,6 +23,8 @@ from sqlalchemy.engine import make_url
 from config import load_settings
 from ingest import migrations
 from ingest.app import App
+from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
+from ingest.pipeline import Input, Pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("NEWSDEDUP_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -156,3 +158,16 @@ def edit_words(text: str, count: int, seed: int) -> str:
     for index in rng.sample(range(2, len(words) - 2), count):
         words[index] = words[index][::-1] + "x"
     return " ".join(words)
+
+
+def ingest_paragraphs(app: App, paragraphs: list[str], key: str) -> int:
+    """One article of body paragraphs from source "wire" through the app's pipeline; its id."""
+    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
+    parsed = ParsedDocument(
+        blocks=[ParsedBlock(BlockKind.BODY, p) for p in paragraphs], entry_key=key, title=key, url=f"https://x/{key}"
+    )
+    result = pipeline.ingest(Input(body=key.encode(), source="wire", location="test"), documents=[parsed])
+    article_id = result.articles[0].article_id
+    assert article_id is not None, result.articles[0].error
+    return article_id
+

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from datasketch import LeanMinHash, MinHashLSH
 from datasketch.lsh import _optimal_param
@@ -141,6 +142,24 @@ def test_band_index_finds_near_copies_and_stays_small(paragraphs: list[str]) -> 
     assert len(index.query(signer.signatures(texts[:5]), min_estimate=0.9)) >= 5
 
 
+def _band_pairs(
+    prints: npt.NDArray[np.uint32],
+    estimates: npt.NDArray[np.uint8],
+    first: int,
+    count: int,
+    held: npt.NDArray[np.bool_],
+) -> set[tuple[int, int]]:
+    """By brute force: (row of the batch at ``first``, earlier block) pairs sharing a band print
+    whose sketches agree to 0.2, of the earlier blocks the index still ``held``."""
+    pairs = set()
+    for row in range(count):
+        shared = np.flatnonzero(np.isin(prints[:first], prints[first + row]).any(axis=1))
+        query = np.repeat(estimates[first + row : first + row + 1], len(shared), axis=0)
+        close = sketch_similarity(query, estimates[shared]) >= 0.2
+        pairs |= {(row, int(old)) for old in shared[close] if held[old]}
+    return pairs
+
+
 def test_band_index_candidates_match_a_brute_force_band_comparison(
     paragraphs: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,16 +189,7 @@ def test_band_index_candidates_match_a_brute_force_band_comparison(
             rows, np.arange(first, first + len(rows), dtype=np.int64) * 10, days, min_day=1, min_estimate=0.2
         )
         got = set(zip(found.query.tolist(), (found.ref // 10).tolist(), strict=True))
-        want = set()
-        for row in range(len(rows)):
-            shared = np.flatnonzero(np.isin(prints[:first], prints[first + row]).any(axis=1))
-            close = (
-                sketch_similarity(
-                    np.repeat(estimates[first + row : first + row + 1], len(shared), axis=0), estimates[shared]
-                )
-                >= 0.2
-            )
-            want |= {(row, int(old)) for old in shared[close] if old % 5 >= 1}
+        want = _band_pairs(prints, estimates, first, len(rows), np.arange(first) % 5 >= 1)
         assert got == want
         pairs += len(got)
         first += len(rows)
@@ -224,16 +234,7 @@ def test_pruned_band_index_finds_exactly_the_pairs_left_in_the_window(
             rows, np.arange(first, first + len(rows), dtype=np.int64), day, min_day=min_day, min_estimate=0.2
         )
         got = set(zip(found.query.tolist(), found.ref.tolist(), strict=True))
-        want = set()
-        for row in range(len(rows)):
-            shared = np.flatnonzero(np.isin(prints[:first], prints[first + row]).any(axis=1))
-            close = (
-                sketch_similarity(
-                    np.repeat(estimates[first + row : first + row + 1], len(shared), axis=0), estimates[shared]
-                )
-                >= 0.2
-            )
-            want |= {(row, int(old)) for old in shared[close] if day_of[old] >= min_day}
+        want = _band_pairs(prints, estimates, first, len(rows), day_of[:first] >= min_day)
         assert got == want
         pairs += len(got)
         first += len(rows)

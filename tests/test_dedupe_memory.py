@@ -14,12 +14,10 @@ from sqlalchemy.orm import Session
 from benchmarks.corpus_bodies import Corpus
 from dedupe import norm_hash
 from ingest.app import App
-from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.index_backends import PARAGRAPH, KnownHashes, MemoryIndex
-from ingest.pipeline import Input, Pipeline
 from store import dedupe_repo
 from store import repository as repo
-from tests.conftest import edit_words, make_app
+from tests.conftest import edit_words, ingest_paragraphs, make_app
 
 
 def test_held_hashes_survive_merges(corpus: Path) -> None:
@@ -36,17 +34,6 @@ def test_held_hashes_survive_merges(corpus: Path) -> None:
     assert len(known) == len(stored)
 
 
-def ingest(app: App, paragraphs: list[str], key: str) -> int:
-    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
-    parsed = ParsedDocument(
-        blocks=[ParsedBlock(BlockKind.BODY, p) for p in paragraphs], entry_key=key, title=key, url=f"https://x/{key}"
-    )
-    result = pipeline.ingest(Input(body=key.encode(), source="wire", location="test"), documents=[parsed])
-    article_id = result.articles[0].article_id
-    assert article_id is not None, result.articles[0].error
-    return article_id
-
-
 def links(session: Session, article_id: int) -> list[tuple[str | None, int | None]]:
     return [(p.duplicate_tier, p.duplicate_of_article_id) for p in repo.paragraphs_of(session, article_id)]
 
@@ -55,13 +42,13 @@ def test_exact_copies_found_before_and_after_a_restart(sqlite_url: str, corpus: 
     first, second, third = [s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 4][:3]
     app = make_app(sqlite_url)
     try:
-        original = ingest(app, first.paragraphs, "a")
-        copy = ingest(app, [*second.paragraphs[:3], first.paragraphs[1]], "b")  # stored by this process
+        original = ingest_paragraphs(app, first.paragraphs, "a")
+        copy = ingest_paragraphs(app, [*second.paragraphs[:3], first.paragraphs[1]], "b")  # stored by this process
     finally:
         app.close()
     restarted = make_app(sqlite_url)
     try:
-        later = ingest(restarted, [*third.paragraphs[:3], second.paragraphs[2]], "c")  # stored before it
+        later = ingest_paragraphs(restarted, [*third.paragraphs[:3], second.paragraphs[2]], "c")  # stored before it
         assert restarted.deduper.known is not None
         with restarted.sessions.begin() as session:
             linked = {
@@ -83,7 +70,7 @@ def test_stored_bodies_follow_changes_and_rollbacks(sqlite_url: str, corpus: Pat
     story = next(s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 6)
     app = make_app(sqlite_url)
     try:
-        article_id = ingest(app, story.paragraphs, "a")
+        article_id = ingest_paragraphs(app, story.paragraphs, "a")
         deduper = app.deduper
 
         def body(session: Session) -> list[str]:

@@ -17,12 +17,10 @@ from benchmarks.corpus_bodies import Corpus
 from config import load_settings
 from ingest import corpus_dedupe, migrations
 from ingest.app import App
-from ingest.documents import BlockKind, ParsedBlock, ParsedDocument
 from ingest.index_backends import MemoryIndex
-from ingest.pipeline import Input, Pipeline
 from store import repository as repo
 from store.models import LshBand
-from tests.conftest import edit_words
+from tests.conftest import edit_words, ingest_paragraphs
 
 WINDOW_DAYS = 30
 
@@ -48,17 +46,6 @@ def windowed(request: pytest.FixtureRequest, database_url: str) -> tuple[App, Cl
     return app, clock
 
 
-def ingest(app: App, paragraphs: list[str], key: str) -> int:
-    pipeline = Pipeline(app.sessions, app.cleaner, app.signer, deduper=app.deduper)
-    parsed = ParsedDocument(
-        blocks=[ParsedBlock(BlockKind.BODY, p) for p in paragraphs], entry_key=key, title=key, url=f"https://x/{key}"
-    )
-    result = pipeline.ingest(Input(body=key.encode(), source="wire", location="test"), documents=[parsed])
-    article_id = result.articles[0].article_id
-    assert article_id is not None, result.articles[0].error
-    return article_id
-
-
 def links(app: App, article_id: int) -> list[tuple[str | None, int | None]]:
     with app.sessions.begin() as session:
         return [(p.duplicate_tier, p.duplicate_of_article_id) for p in repo.paragraphs_of(session, article_id)]
@@ -77,14 +64,14 @@ def test_near_copies_link_within_the_window_only(
     stories = [s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 4][:4]
     wire = [p for p in stories[0].paragraphs if len(p.split()) >= 25][:2]
     assert len(wire) == 2, "the corpus story should hold two long paragraphs"
-    original = ingest(app, wire, "wire")
+    original = ingest_paragraphs(app, wire, "wire")
     memory = app.deduper.backend if isinstance(app.deduper.backend, MemoryIndex) else None
 
     clock.now += timedelta(days=WINDOW_DAYS - 1)
-    inside = ingest(app, [*stories[1].paragraphs[:2], edit_words(wire[0], 2, seed=1)], "inside")
+    inside = ingest_paragraphs(app, [*stories[1].paragraphs[:2], edit_words(wire[0], 2, seed=1)], "inside")
     held = len(memory.paragraphs) if memory is not None else 0
     clock.now += timedelta(days=2)  # the wire story is now older than the window
-    outside = ingest(app, [*stories[2].paragraphs[:2], edit_words(wire[1], 2, seed=2)], "outside")
+    outside = ingest_paragraphs(app, [*stories[2].paragraphs[:2], edit_words(wire[1], 2, seed=2)], "outside")
     if memory is not None:
         # The first day to pass the window took the original's two blocks out of the in-process
         # index; the three new ones went in.
@@ -93,7 +80,7 @@ def test_near_copies_link_within_the_window_only(
         # The shared index deleted the original's band rows; the later articles' stay.
         assert band_rows(app, original) == 0
         assert band_rows(app, inside) > 0
-    exact = ingest(app, [*stories[3].paragraphs[:2], wire[1]], "exact")
+    exact = ingest_paragraphs(app, [*stories[3].paragraphs[:2], wire[1]], "exact")
 
     assert links(app, inside)[2] == ("near", original)
     assert links(app, outside)[2] == (None, None)
@@ -110,7 +97,7 @@ def test_a_failed_deletion_of_old_band_rows_is_logged_and_the_article_still_stor
     app.deduper.clock = clock
     stories = [s for s in Corpus(corpus).by_language("en") if len(s.paragraphs) >= 3][:2]
     try:
-        original = ingest(app, stories[0].paragraphs, "old")
+        original = ingest_paragraphs(app, stories[0].paragraphs, "old")
 
         def locked(*_: object) -> int:
             raise OperationalError("DELETE FROM lsh_bands", {}, Exception("database is locked"))
@@ -118,7 +105,7 @@ def test_a_failed_deletion_of_old_band_rows_is_logged_and_the_article_still_stor
         monkeypatch.setattr(corpus_dedupe.dedupe_repo, "delete_bands_before", locked)
         clock.now += timedelta(days=WINDOW_DAYS + 1)
         with caplog.at_level(logging.WARNING, logger="ingest.corpus_dedupe"):
-            later = ingest(app, stories[1].paragraphs, "new")
+            later = ingest_paragraphs(app, stories[1].paragraphs, "new")
         assert later != original
         assert band_rows(app, original) > 0  # left for the next day
         assert any("band rows before day" in r.getMessage() and "database is locked" in r.getMessage()
