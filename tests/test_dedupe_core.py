@@ -142,6 +142,22 @@ def test_band_index_finds_near_copies_and_stays_small(paragraphs: list[str]) -> 
     assert len(index.query(signer.signatures(texts[:5]), min_estimate=0.9)) >= 5
 
 
+def _signed_with_near_copies(
+    texts: list[str], copied: list[str]
+) -> tuple[LshParams, npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint8]]:
+    """``texts`` then a one-word edit of each of ``copied``: the 0.45 index's parameters and the
+    blocks' signatures, band prints and sketches."""
+    signer = Signer()
+    params = LshParams.for_threshold(0.45, signer.num_perm)
+    edited = []
+    for text in copied:
+        words = text.split()
+        words[len(words) // 2] = "kata"
+        edited.append(" ".join(words))
+    matrix = signer.signatures([*texts, *edited])
+    return params, matrix, fingerprints(band_keys(matrix, params)), sketches(matrix, params)
+
+
 def _band_pairs(
     prints: npt.NDArray[np.uint32],
     estimates: npt.NDArray[np.uint8],
@@ -167,17 +183,7 @@ def test_band_index_candidates_match_a_brute_force_band_comparison(
     import dedupe.lsh as lsh
 
     monkeypatch.setattr(lsh, "_DIRECTORY_STEP", 64)  # directory steps cut inside every run
-    signer = Signer()
-    params = LshParams.for_threshold(0.45, signer.num_perm)
-    texts = paragraphs[:1200]
-    # Near copies (one word changed) of some earlier paragraphs, so there is something to find.
-    for text in paragraphs[:300:3]:
-        words = text.split()
-        words[len(words) // 2] = "kata"
-        texts.append(" ".join(words))
-    matrix = signer.signatures(texts)
-    prints = fingerprints(band_keys(matrix, params))
-    estimates = sketches(matrix, params)
+    params, matrix, prints, estimates = _signed_with_near_copies(paragraphs[:1200], paragraphs[:300:3])
     index = BandIndex(params)
     first = pairs = 0
     for size in [400, 1, 25, 3, 25, 25, 200, 25, 7] * 30:
@@ -193,7 +199,7 @@ def test_band_index_candidates_match_a_brute_force_band_comparison(
         assert got == want
         pairs += len(got)
         first += len(rows)
-    assert first == len(texts)
+    assert first == len(matrix)
     assert pairs >= 50
     assert len(index._table.runs) > 1
 
@@ -206,18 +212,10 @@ def test_pruned_band_index_finds_exactly_the_pairs_left_in_the_window(
     import dedupe.lsh as lsh
 
     monkeypatch.setattr(lsh, "_DIRECTORY_STEP", 64)  # prune steps cut inside every run
-    signer = Signer()
-    params = LshParams.for_threshold(0.45, signer.num_perm)
-    texts = paragraphs[:900]
-    for text in paragraphs[:900:2]:  # near copies of earlier paragraphs, found while both are kept
-        words = text.split()
-        words[len(words) // 2] = "kata"
-        texts.append(" ".join(words))
-    matrix = signer.signatures(texts)
-    prints = fingerprints(band_keys(matrix, params))
-    estimates = sketches(matrix, params)
+    # Near copies of earlier paragraphs, found while both are in the window.
+    params, matrix, prints, estimates = _signed_with_near_copies(paragraphs[:900], paragraphs[:900:2])
     index = BandIndex(params)
-    day_of = np.zeros(len(texts), dtype=np.int64)
+    day_of = np.zeros(len(matrix), dtype=np.int64)
     first = pairs = pruned = 0
     for batch, size in enumerate([200, 25, 3, 25, 60, 1, 25, 7] * 40):
         rows = matrix[first : first + size]
@@ -238,7 +236,7 @@ def test_pruned_band_index_finds_exactly_the_pairs_left_in_the_window(
         assert got == want
         pairs += len(got)
         first += len(rows)
-    assert first == len(texts)
+    assert first == len(matrix)
     assert pairs >= 50 and pruned > 0
     assert len(runs) > 1  # a prune keeps the runs it found, each filtered in place
 
